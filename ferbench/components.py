@@ -1,0 +1,319 @@
+"""Component specs and the contracts between component kinds.
+
+A plugin contributes components by returning :class:`ComponentSpec` objects
+from its hooks (see :mod:`ferbench.hookspecs`). Each spec names a factory;
+the factory's signature depends on the kind:
+
+=============  ==================================================================
+kind           factory(options, ...) -> object
+=============  ==================================================================
+input          ``factory(options) -> InputRepresentation``
+backbone       ``factory(options, signature: InputSignature) -> Backbone``
+aggregator     ``factory(options, in_dim: int, num_classes: int) -> Aggregator``
+disentangler   ``factory(options, ctx: ModelContext) -> Disentangler``
+selector       ``factory(options, ctx: ModelContext) -> Selector``
+dataset        ``factory(options, root: Path | None, cache_dir: Path) -> DatasetAdapter``
+=============  ==================================================================
+
+Data crossing component lines is typed: :class:`InputSignature`,
+:class:`Batch`, :class:`ModelOutput`, :class:`ModelContext`, :class:`Stage`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, runtime_checkable
+
+import torch
+from torch import nn
+
+from .data.manifest import Manifest, Sample
+
+if TYPE_CHECKING:  # pragma: no cover
+    from torch.utils.data import DataLoader
+
+Kind = Literal["input", "backbone", "aggregator", "disentangler", "selector", "dataset"]
+KINDS: tuple[Kind, ...] = ("input", "backbone", "aggregator", "disentangler", "selector", "dataset")
+
+
+@dataclasses.dataclass(frozen=True)
+class ComponentSpec:
+    """What a plugin registers for one component.
+
+    Attributes:
+        kind: one of :data:`KINDS`.
+        name: the name users type (``--aggregator eian``); unique per kind.
+        factory: builds the component (signature per kind, see module docstring).
+        options: dataclass type of the component's options; every field has a default.
+        description: one line for ``ferbench list``.
+        paper: short id of the source paper (``"ceflnet"``) or ``"core"``.
+        plugin: name of the plugin that registered it (filled in by the plugin manager).
+    """
+
+    kind: Kind
+    name: str
+    factory: Callable[..., Any]
+    options: type
+    description: str
+    paper: str = "core"
+    plugin: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportedResult:
+    """A number a paper reports, shown in the leaderboard as a ``reported`` row.
+
+    Attributes:
+        paper: short paper id (``"ifercv"``).
+        method: method name as the paper writes it (``"IFERCV+Adv"``).
+        combination: the ferbench combination that reproduces it (``"residual+ifercv-cnn+lstm+ifercv+none"``).
+        dataset: ferbench dataset name (``"ckplus"``, ``"afew"``).
+        protocol: protocol as the paper states it (``"10-fold subject-independent"``).
+        metric: ``"war"``, ``"uar"`` or ``"f1"``, in percent.
+        value: the reported value, in percent.
+        source: where in the paper (``"Table I"``).
+    """
+
+    paper: str
+    method: str
+    combination: str
+    dataset: str
+    protocol: str
+    metric: str
+    value: float
+    source: str
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclasses.dataclass(frozen=True)
+class InputSignature:
+    """Shape of what an input representation yields per sample.
+
+    ``x`` has shape [frames, channels, height, width] (float32). ``side`` maps
+    the names of extra tensors (e.g. ``"iframe"``, ``"landmarks"``) to their
+    per-sample shapes.
+    """
+
+    channels: int
+    frames: int
+    height: int
+    width: int
+    side: dict[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
+
+
+@runtime_checkable
+class InputRepresentation(Protocol):
+    """Turns a sample's media into tensors, in two steps.
+
+    ``load`` is the expensive, deterministic part (decode, crop, resize,
+    compressed-domain extraction); its output is cached on disk by the engine
+    under ``cache_key`` and must not depend on training state.
+    ``sample`` is cheap and called every time a sample is drawn: it selects
+    frames (random when ``train``, fixed otherwise, using ``generator``),
+    augments and normalises, and returns ``{"x": [T, C, H, W] float32, ...side}``.
+    """
+
+    signature: InputSignature
+
+    def cache_key(self) -> str: ...
+
+    def load(self, sample: Sample) -> dict[str, torch.Tensor]: ...
+
+    def sample(
+        self, loaded: dict[str, torch.Tensor], *, train: bool, generator: torch.Generator
+    ) -> dict[str, torch.Tensor]: ...
+
+
+# --------------------------------------------------------------------------- batches
+
+
+@dataclasses.dataclass
+class Batch:
+    """A mini-batch as models, disentanglers and selectors see it.
+
+    Attributes:
+        x: [B, T, C, H, W] float32 input frames (T=1 for images).
+        label: [B] int64 class indices.
+        subject: [B] int64 subject indices (dense, per manifest; -1 if unknown).
+        index: [B] int64 positions of the samples in the manifest.
+        side: extra per-sample tensors from the input representation, each [B, ...].
+        apex: [B] int64 apex frame position within ``x``'s T frames, -1 when unknown.
+    """
+
+    x: torch.Tensor
+    label: torch.Tensor
+    subject: torch.Tensor
+    index: torch.Tensor
+    side: dict[str, torch.Tensor] = dataclasses.field(default_factory=dict)
+    apex: torch.Tensor | None = None
+
+    def to(self, device: torch.device | str) -> "Batch":
+        move = lambda t: t.to(device, non_blocking=True)  # noqa: E731
+        return Batch(
+            x=move(self.x),
+            label=move(self.label),
+            subject=move(self.subject),
+            index=move(self.index),
+            side={k: move(v) for k, v in self.side.items()},
+            apex=None if self.apex is None else move(self.apex),
+        )
+
+    def __len__(self) -> int:
+        return self.label.shape[0]
+
+
+@dataclasses.dataclass
+class AggregatorOutput:
+    """What an aggregator returns.
+
+    Attributes:
+        embedding: [B, D'] video embedding z.
+        logits: [B, K] class scores (before softmax).
+        extras: named extra tensors (attention [B, T], clip scores [B, n, K], ...).
+    """
+
+    embedding: torch.Tensor
+    logits: torch.Tensor
+    extras: dict[str, torch.Tensor] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class ModelOutput(AggregatorOutput):
+    """Aggregator output plus the per-frame features it was computed from.
+
+    Attributes:
+        features: [B, T, D] backbone features.
+    """
+
+    features: torch.Tensor | None = None
+
+
+# --------------------------------------------------------------------------- modules
+
+
+class Backbone(nn.Module):
+    """Per-frame feature extractor: [N, C, H, W] -> [N, out_dim].
+
+    Subclasses set ``out_dim``. A backbone that needs side inputs lists their
+    names in ``side_inputs``; they are passed to ``forward`` as keyword
+    arguments, flattened the same way as ``x`` ([N, ...] with N = B*T).
+    """
+
+    out_dim: int = 0
+    side_inputs: tuple[str, ...] = ()
+
+
+class Aggregator(nn.Module):
+    """Temporal aggregator and classifier: [B, T, D] (+mask [B, T]) -> AggregatorOutput.
+
+    An aggregator whose paper prescribes its own loss overrides
+    :meth:`classification_loss`; returning None means "use the run's loss".
+    """
+
+    embedding_dim: int = 0
+
+    def classification_loss(
+        self, output: AggregatorOutput, target: torch.Tensor
+    ) -> torch.Tensor | None:
+        """Per-sample loss [B], or None to use the run's configured loss."""
+        return None
+
+
+@dataclasses.dataclass
+class ModelContext:
+    """What disentanglers and selectors are built from.
+
+    Attributes:
+        signature: the input's signature.
+        feature_dim: D of backbone features.
+        embedding_dim: D' of the aggregator embedding.
+        num_classes: K.
+        manifest: the dataset manifest (samples, apex conventions, subjects).
+    """
+
+    signature: InputSignature
+    feature_dim: int
+    embedding_dim: int
+    num_classes: int
+    manifest: Manifest
+
+
+@dataclasses.dataclass
+class StageContext:
+    """Handed to a :class:`Stage` when it runs before the classifier is trained.
+
+    Attributes:
+        train_loader: yields :class:`Batch` objects of the fold's training samples.
+        device: where to train.
+        model: the FER model (backbone + aggregator) being trained afterwards.
+        seed: the run's seed.
+        log: callable taking one line of text.
+    """
+
+    train_loader: "DataLoader"
+    device: torch.device
+    model: nn.Module
+    seed: int
+    log: Callable[[str], None]
+
+
+@dataclasses.dataclass
+class Stage:
+    """A pre-training stage a component declares (autoencoder, GAN, ...).
+
+    The engine runs stages in order before training the classifier. ``train``
+    fits ``module`` in place; the engine then caches ``module.state_dict()``
+    per fold under ``name`` and ``key`` (a hash of everything the stage depends
+    on besides the fold), and on a later run loads it instead of training.
+    """
+
+    name: str
+    module: nn.Module
+    train: Callable[[StageContext], None]
+    key: str = ""
+
+
+class Disentangler(nn.Module):
+    """Extra training objectives computed from the batch and model outputs.
+
+    ``losses`` returns named scalar losses, already weighted; the engine adds
+    them to the classification loss. Parameters of the disentangler are
+    trained jointly with the model; only the backbone and aggregator are used
+    at test time. ``stages`` lists pre-training stages.
+    """
+
+    def losses(self, batch: Batch, output: ModelOutput, epoch: int) -> dict[str, torch.Tensor]:
+        return {}
+
+    def stages(self) -> list[Stage]:
+        return []
+
+
+class Selector(nn.Module):
+    """Per-sample loss weights in [0, 1] (masks are weights of 0 or 1).
+
+    ``weights`` runs under ``torch.no_grad`` with the model's current
+    parameters; ``model`` maps a :class:`Batch`-like input to a
+    :class:`ModelOutput`. ``epoch_stats`` returns numbers to log per epoch
+    (e.g. the fraction of samples masked) and resets them.
+    """
+
+    def weights(self, batch: Batch, output: ModelOutput, model: nn.Module) -> torch.Tensor:
+        return torch.ones(len(batch), device=batch.label.device)
+
+    def stages(self) -> list[Stage]:
+        return []
+
+    def epoch_stats(self) -> dict[str, float]:
+        return {}
+
+
+@runtime_checkable
+class DatasetAdapter(Protocol):
+    """Reads (or generates) a dataset and returns its manifest."""
+
+    def manifest(self) -> Manifest: ...
+

@@ -1,0 +1,1 @@
+"""Data contracts and helpers: samples, manifests, protocols, video decoding, caching."""

@@ -1,0 +1,165 @@
+"""Plugin discovery and the component registry.
+
+Plugins are found through the entry-point group ``ferbench`` (built-in ones
+too). The environment variable ``FERBENCH_PLUGINS`` (comma-separated plugin
+names) restricts which plugins load. A plugin that fails to import, or whose
+hook raises, is recorded as broken with its error; the others keep working.
+Two plugins that register the same (kind, name) are an error naming both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import importlib.metadata as importlib_metadata
+import os
+from typing import Iterable
+
+import pluggy
+
+from . import hookspecs
+from .components import KINDS, ComponentSpec, ReportedResult
+from .errors import PluginClashError, UnknownComponentError
+
+ENTRY_POINT_GROUP = "ferbench"
+ENV_PLUGINS = "FERBENCH_PLUGINS"
+
+
+@dataclasses.dataclass
+class PluginInfo:
+    """One plugin as ``ferbench plugins`` shows it."""
+
+    name: str
+    module: str
+    version: str
+    distribution: str
+    hooks: list[str] = dataclasses.field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def broken(self) -> bool:
+        return self.error is not None
+
+
+def _entry_point_version(ep: importlib_metadata.EntryPoint) -> tuple[str, str]:
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return "", ""
+    return dist.metadata["Name"] or "", dist.version or ""
+
+
+class Registry:
+    """All components of all loaded plugins, keyed by (kind, name)."""
+
+    def __init__(
+        self,
+        entry_points: Iterable[importlib_metadata.EntryPoint] | None = None,
+        only: Iterable[str] | None = None,
+    ) -> None:
+        """Load plugins.
+
+        Args:
+            entry_points: entry points to load; default: the installed ``ferbench`` group.
+            only: plugin names to load; default: ``$FERBENCH_PLUGINS`` or all.
+        """
+        if entry_points is None:
+            entry_points = importlib_metadata.entry_points(group=ENTRY_POINT_GROUP)
+        if only is None and os.environ.get(ENV_PLUGINS):
+            only = [p.strip() for p in os.environ[ENV_PLUGINS].split(",") if p.strip()]
+        self._only = set(only) if only is not None else None
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.plugins: dict[str, PluginInfo] = {}
+        self._components: dict[tuple[str, str], ComponentSpec] = {}
+        self._reported: list[ReportedResult] = []
+        for ep in sorted(entry_points, key=lambda e: e.name):
+            self.load_entry_point(ep)
+
+    # ------------------------------------------------------------------ loading
+    def load_entry_point(self, ep: importlib_metadata.EntryPoint) -> PluginInfo:
+        """Import one entry point, register it and collect its components."""
+        dist_name, version = _entry_point_version(ep)
+        info = PluginInfo(name=ep.name, module=ep.value, version=version, distribution=dist_name)
+        if self._only is not None and ep.name not in self._only:
+            return info
+        self.plugins[ep.name] = info
+        try:
+            module = ep.load()
+        except Exception as err:  # a broken plugin must not take the others down
+            info.error = f"import failed: {type(err).__name__}: {err}"
+            return info
+        if self.pm.is_registered(module) or self.pm.get_plugin(ep.name) is not None:
+            raise PluginClashError(
+                f"plugin '{ep.name}' ({ep.value}) is registered twice; uninstall one copy"
+            )
+        self.pm.register(module, name=ep.name)
+        self._collect(info, module)
+        return info
+
+    def _collect(self, info: PluginInfo, module: object) -> None:
+        found: list[ComponentSpec] = []
+        reported: list[ReportedResult] = []
+        try:
+            for hook_name, kind in hookspecs.HOOK_KINDS.items():
+                fn = self._impl(module, hook_name)
+                if fn is None:
+                    continue
+                info.hooks.append(hook_name)
+                for spec in fn() or []:
+                    if spec.kind != kind:
+                        raise TypeError(f"{hook_name} returned a '{spec.kind}' spec ({spec.name})")
+                    found.append(dataclasses.replace(spec, plugin=info.name))
+            fn = self._impl(module, "ferbench_reported_results")
+            if fn is not None:
+                info.hooks.append("ferbench_reported_results")
+                reported = list(fn() or [])
+        except Exception as err:
+            info.error = f"hook failed: {type(err).__name__}: {err}"
+            self.pm.unregister(module)
+            return
+        for spec in found:
+            key = (spec.kind, spec.name)
+            if key in self._components:
+                other = self._components[key].plugin
+                raise PluginClashError(
+                    f"{spec.kind} '{spec.name}' is registered by both plugin '{other}' and plugin "
+                    f"'{spec.plugin}'; uninstall one or restrict with {ENV_PLUGINS}=..."
+                )
+            self._components[key] = spec
+        self._reported.extend(reported)
+
+    def _impl(self, module: object, hook_name: str):
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+            if impl.plugin is module:
+                return impl.function
+        return None
+
+    # ------------------------------------------------------------------ queries
+    def components(self, kind: str | None = None) -> list[ComponentSpec]:
+        """Specs, sorted by kind then name."""
+        specs = [s for (k, _), s in self._components.items() if kind is None or k == kind]
+        return sorted(specs, key=lambda s: (KINDS.index(s.kind), s.name))
+
+    def names(self, kind: str) -> list[str]:
+        return [s.name for s in self.components(kind)]
+
+    def get(self, kind: str, name: str) -> ComponentSpec:
+        """The spec of ``name``; unknown names raise with a suggestion and the choices."""
+        spec = self._components.get((kind, name))
+        if spec is not None:
+            return spec
+        choices = self.names(kind)
+        close = difflib.get_close_matches(name, choices, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        broken = [p.name for p in self.plugins.values() if p.broken]
+        note = f" Broken plugins: {', '.join(broken)} (see 'ferbench plugins')." if broken else ""
+        raise UnknownComponentError(
+            f"unknown {kind} '{name}'.{hint} Choices: {', '.join(choices) or 'none'}.{note}"
+        )
+
+    def find(self, name: str) -> list[ComponentSpec]:
+        """All specs called ``name``, whatever their kind."""
+        return [s for s in self.components() if s.name == name]
+
+    def reported_results(self) -> list[ReportedResult]:
+        return list(self._reported)
