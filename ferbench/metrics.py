@@ -79,11 +79,19 @@ class ClassificationMetrics:
         }
 
 
+def _as_int_array(values: Any) -> np.ndarray:
+    """Flat int64 array from a list, numpy array or (CUDA) tensor."""
+    if hasattr(values, "detach"):
+        values = values.detach().cpu().numpy()
+    return np.asarray(values, dtype=np.int64).reshape(-1)
+
+
 def classification_metrics(y_true: Any, y_pred: Any, num_classes: int) -> ClassificationMetrics:
     """Compute :class:`ClassificationMetrics` from class indices.
 
     Args:
-        y_true: [N] true class indices in ``0..num_classes-1``.
+        y_true: [N] true class indices in ``0..num_classes-1`` (list, array or
+            tensor on any device).
         y_pred: [N] predicted class indices in ``0..num_classes-1``.
         num_classes: K; fixes the size of the confusion matrix and per-class lists.
 
@@ -92,8 +100,8 @@ def classification_metrics(y_true: Any, y_pred: Any, num_classes: int) -> Classi
     """
     from sklearn.metrics import confusion_matrix, f1_score, recall_score
 
-    t = np.asarray(y_true, dtype=np.int64).reshape(-1)
-    p = np.asarray(y_pred, dtype=np.int64).reshape(-1)
+    t = _as_int_array(y_true)
+    p = _as_int_array(y_pred)
     if t.shape != p.shape:
         raise ValueError(f"y_true has {t.size} entries but y_pred has {p.size}")
     if t.size == 0:
