@@ -140,7 +140,6 @@ class Batch:
         subject: [B] int64 subject indices (dense, per manifest; -1 if unknown).
         index: [B] int64 positions of the samples in the manifest.
         side: extra per-sample tensors from the input representation, each [B, ...].
-        apex: [B] int64 apex frame position within ``x``'s T frames, -1 when unknown.
     """
 
     x: torch.Tensor
@@ -148,7 +147,6 @@ class Batch:
     subject: torch.Tensor
     index: torch.Tensor
     side: dict[str, torch.Tensor] = dataclasses.field(default_factory=dict)
-    apex: torch.Tensor | None = None
 
     def to(self, device: torch.device | str) -> "Batch":
         move = lambda t: t.to(device, non_blocking=True)  # noqa: E731
@@ -158,7 +156,6 @@ class Batch:
             subject=move(self.subject),
             index=move(self.index),
             side={k: move(v) for k, v in self.side.items()},
-            apex=None if self.apex is None else move(self.apex),
         )
 
     def __len__(self) -> int:

@@ -1,0 +1,68 @@
+"""Input ``rgb``: T decoded RGB frames, sampled uniformly, resized, normalised."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from ..components import InputSignature
+from ..data.frame_sampling import segment_indices
+from ..data.manifest import Sample
+from ..data.video import read_frames
+from ..options import stable_hash
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclasses.dataclass(frozen=True)
+class RGBOptions:
+    """Options of the ``rgb`` input.
+
+    Attributes:
+        frames: T, frames per sample.
+        size: side of the square frames, in pixels.
+        hflip: random horizontal flips in training.
+        grayscale: replicate luminance into the 3 channels.
+    """
+
+    frames: int = 8
+    size: int = 64
+    hflip: bool = True
+    grayscale: bool = False
+
+
+class RGBInput:
+    """``load``: every frame, resized, uint8 [N, 3, S, S]; ``sample``: float32 [T, 3, S, S]."""
+
+    def __init__(self, options: RGBOptions) -> None:
+        if options.frames < 1 or options.size < 8:
+            raise ValueError(f"rgb needs frames >= 1 and size >= 8, got {options}")
+        self.options = options
+        self.signature = InputSignature(channels=3, frames=options.frames, height=options.size, width=options.size)
+        self._mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+        self._std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+
+    def cache_key(self) -> str:
+        # only the options that change what load() returns
+        return stable_hash({"size": self.options.size, "v": 1})
+
+    def load(self, sample: Sample) -> dict[str, torch.Tensor]:
+        s = self.options.size
+        frames = read_frames(sample.path, size=(s, s))
+        return {"frames": torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous()}
+
+    def sample(self, loaded: dict[str, torch.Tensor], *, train: bool, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        frames = loaded["frames"]
+        idx = segment_indices(frames.shape[0], self.options.frames, train=train, generator=generator)
+        x = frames[idx].float().div_(255.0)
+        if self.options.grayscale:
+            x = (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]).expand(-1, 3, -1, -1)
+        if train and self.options.hflip and torch.rand(1, generator=generator).item() < 0.5:
+            x = x.flip(-1)
+        return {"x": ((x - self._mean) / self._std).contiguous()}
+
+
+def build_rgb(options: RGBOptions) -> RGBInput:
+    return RGBInput(options)

@@ -1,0 +1,1 @@
+"""The engine: run configuration, model assembly, training, evaluation, protocols."""

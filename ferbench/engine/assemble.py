@@ -1,0 +1,172 @@
+"""Resolve component names into objects and assemble the FER model.
+
+Combinations are checked before any training: each factory is called with
+what the previous components declare, and a dry forward pass on zeros checks
+the shapes. A failure is an :class:`IncompatibleCombinationError` naming the
+components involved and the mismatch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..components import (
+    Aggregator,
+    Backbone,
+    ComponentSpec,
+    Disentangler,
+    InputRepresentation,
+    InputSignature,
+    ModelContext,
+    ModelOutput,
+    Selector,
+)
+from ..data.manifest import Manifest
+from ..errors import FerbenchError, IncompatibleCombinationError
+from ..options import build_options, options_to_dict
+from ..plugins import Registry
+from .config import RunConfig
+
+
+class FERModel(nn.Module):
+    """Backbone per frame, then the aggregator: x [B, T, C, H, W] -> :class:`ModelOutput`."""
+
+    def __init__(self, backbone: Backbone, aggregator: Aggregator) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.aggregator = aggregator
+
+    def forward(
+        self, x: torch.Tensor, side: dict[str, torch.Tensor] | None = None, mask: torch.Tensor | None = None
+    ) -> ModelOutput:
+        b, t = x.shape[:2]
+        kwargs = {k: (side or {})[k].flatten(0, 1) for k in self.backbone.side_inputs}
+        feats = self.backbone(x.flatten(0, 1), **kwargs).reshape(b, t, -1)
+        out = self.aggregator(feats, mask)
+        return ModelOutput(embedding=out.embedding, logits=out.logits, extras=out.extras, features=feats)
+
+
+@dataclasses.dataclass
+class Resolved:
+    """Specs and typed options of every kind of a run."""
+
+    specs: dict[str, ComponentSpec]
+    options: dict[str, Any]
+
+    def options_dict(self) -> dict[str, dict[str, Any]]:
+        return {k: options_to_dict(v) for k, v in self.options.items()}
+
+
+def resolve(config: RunConfig, registry: Registry) -> Resolved:
+    """Look up every component and parse its options (unknown names/keys raise)."""
+    specs, options = {}, {}
+    for kind, choice in config.components.items():
+        spec = registry.get(kind, choice.name)
+        specs[kind] = spec
+        options[kind] = build_options(spec.options, choice.options, owner=f"{kind} '{spec.name}'")
+    return Resolved(specs, options)
+
+
+def build_input(resolved: Resolved) -> InputRepresentation:
+    spec = resolved.specs["input"]
+    try:
+        rep = spec.factory(resolved.options["input"])
+    except FerbenchError:
+        raise
+    except Exception as err:
+        raise FerbenchError(f"input '{spec.name}' could not be built: {err}") from None
+    if not isinstance(rep, InputRepresentation):
+        raise FerbenchError(f"input '{spec.name}' (plugin {spec.plugin}) does not implement InputRepresentation")
+    return rep
+
+
+@dataclasses.dataclass
+class Assembled:
+    """Everything a fold trains."""
+
+    model: FERModel
+    disentangler: Disentangler
+    selector: Selector
+    context: ModelContext
+
+
+def _names(resolved: Resolved, *kinds: str) -> str:
+    return " + ".join(f"{k} '{resolved.specs[k].name}'" for k in kinds)
+
+
+def assemble(resolved: Resolved, signature: InputSignature, manifest: Manifest) -> Assembled:
+    """Build backbone, aggregator, disentangler and selector, and dry-run the model."""
+    s, o = resolved.specs, resolved.options
+    try:
+        backbone = s["backbone"].factory(o["backbone"], signature)
+    except FerbenchError:
+        raise
+    except Exception as err:
+        raise IncompatibleCombinationError(
+            f"{_names(resolved, 'input', 'backbone')} are incompatible: {err} "
+            f"(input gives {signature.channels} channels at {signature.height}x{signature.width})"
+        ) from None
+    missing = [k for k in backbone.side_inputs if k not in signature.side]
+    if missing:
+        raise IncompatibleCombinationError(
+            f"backbone '{s['backbone'].name}' needs side inputs {missing} that input '{s['input'].name}' "
+            f"does not provide (it provides {sorted(signature.side) or 'none'}); choose a matching input"
+        )
+    try:
+        aggregator = s["aggregator"].factory(o["aggregator"], backbone.out_dim, manifest.num_classes)
+    except FerbenchError:
+        raise
+    except Exception as err:
+        raise IncompatibleCombinationError(f"{_names(resolved, 'backbone', 'aggregator')} are incompatible: {err}") from None
+    model = FERModel(backbone, aggregator)
+    _dry_run(model, signature, manifest.num_classes, resolved)
+    ctx = ModelContext(
+        signature=signature,
+        feature_dim=backbone.out_dim,
+        embedding_dim=aggregator.embedding_dim,
+        num_classes=manifest.num_classes,
+        manifest=manifest,
+    )
+    built = {}
+    for kind in ("disentangler", "selector"):
+        try:
+            built[kind] = s[kind].factory(o[kind], ctx)
+        except FerbenchError:
+            raise
+        except Exception as err:
+            raise IncompatibleCombinationError(
+                f"{kind} '{s[kind].name}' cannot work with {_names(resolved, 'input', 'backbone', 'aggregator')}: {err}"
+            ) from None
+    return Assembled(model=model, disentangler=built["disentangler"], selector=built["selector"], context=ctx)
+
+
+def dummy_input(signature: InputSignature, batch: int = 2) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Zeros shaped like a batch of the signature."""
+    x = torch.zeros(batch, signature.frames, signature.channels, signature.height, signature.width)
+    side = {k: torch.zeros(batch, *shape) for k, shape in signature.side.items()}
+    return x, side
+
+
+def _dry_run(model: FERModel, signature: InputSignature, num_classes: int, resolved: Resolved) -> None:
+    x, side = dummy_input(signature)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(x, side)
+    except Exception as err:
+        raise IncompatibleCombinationError(
+            f"{_names(resolved, 'input', 'backbone', 'aggregator')} fail on a dummy batch "
+            f"{tuple(x.shape)}: {type(err).__name__}: {err}"
+        ) from None
+    finally:
+        model.train(was_training)
+    if out.logits.shape != (2, num_classes):
+        raise IncompatibleCombinationError(
+            f"aggregator '{resolved.specs['aggregator'].name}' returned logits {tuple(out.logits.shape)}, "
+            f"expected (2, {num_classes})"
+        )
