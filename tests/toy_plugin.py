@@ -108,6 +108,9 @@ class CountingStageDisentangler(Disentangler):
 class DropClassZeroSelector(Selector):
     """Weight 0 for every sample labelled 0, 1 otherwise."""
 
+    def __init__(self, options, ctx):
+        super().__init__()
+
     def weights(self, batch, output, model):
         return (batch.label != 0).float()
 

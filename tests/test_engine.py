@@ -1,0 +1,128 @@
+"""Engine on the toy dataset: determinism, resume, stages, selectors, model selection, bad combinations."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ferbench.engine.config import make_config
+from ferbench.engine.runner import Runner
+from ferbench.errors import FerbenchError, IncompatibleCombinationError
+from ferbench.results import ResultsStore
+
+TOY_INPUT = {"frames": 4, "size": 32, "hflip": "false"}
+
+
+def _config(dirs, components=None, train=None, **fields):
+    comps = {"dataset": "toy", **(components or {})}
+    return make_config(comps, {"input": TOY_INPUT}, {"epochs": 2, "batch_size": 8, **(train or {})}, **dirs, **fields)
+
+
+def _run(registry, config, **kw):
+    return Runner(config, registry, progress=False, log=lambda s: None).run(**kw)
+
+
+def _wars(result):
+    return [o.metrics["war"] for o in result.folds]
+
+
+def test_run_writes_records_confusion_and_predictions(registry, dirs):
+    result = _run(registry, _config(dirs, folds=(0, 2)))
+    assert [o.fold for o in result.folds] == [0, 2]
+    for o in result.folds:
+        assert o.confusion_png.stat().st_size > 1000
+        assert o.predictions_csv.read_text().startswith("sample_id,label,prediction")
+        assert o.metrics["params"] > 0 and o.metrics["macs"] > 0 and o.metrics["frames_per_s"] > 0
+    recs = ResultsStore(f"{dirs['output_dir']}/results.sqlite").records()
+    assert sorted(r.fold for r in recs) == [0, 2]
+    assert recs[0].combination == "rgb+small-cnn+mean+none+none"
+    assert recs[0].config["resolved_options"]["input"]["frames"] == 4
+    assert recs[0].selection == "last"
+
+
+def test_same_seed_same_metrics(registry, dirs, tmp_path):
+    a = _run(registry, _config(dirs, folds=(1,)))
+    b = _run(registry, _config({**dirs, "output_dir": str(tmp_path / "other")}, folds=(1,)))
+    assert a.folds[0].metrics["confusion"] == b.folds[0].metrics["confusion"]
+    assert a.folds[0].metrics["final_train_loss"] == pytest.approx(b.folds[0].metrics["final_train_loss"], abs=1e-6)
+
+
+def test_resume_after_interruption_matches_uninterrupted_run(registry, dirs, tmp_path):
+    full = _run(registry, _config({**dirs, "output_dir": str(tmp_path / "full")}, train={"epochs": 3}, folds=(0, 1)))
+
+    def stop_after_first_epoch_of_fold1(epoch, stats, calls=[]):
+        calls.append(epoch)
+        if len(calls) == 4:  # fold 0 finished (3 epochs), fold 1 one epoch in
+            raise KeyboardInterrupt
+
+    cfg = _config(dirs, train={"epochs": 3}, folds=(0, 1))
+    with pytest.raises(KeyboardInterrupt):
+        _run(registry, cfg, on_epoch_end=stop_after_first_epoch_of_fold1)
+    store = ResultsStore(f"{dirs['output_dir']}/results.sqlite")
+    assert [r.fold for r in store.records()] == [0]  # finished fold kept
+    epochs_seen = []
+    resumed = _run(registry, cfg, resume=True, on_epoch_end=lambda e, s: epochs_seen.append(e))
+    assert resumed.skipped == [0] and epochs_seen == [1, 2]
+    assert resumed.folds[0].metrics["confusion"] == full.folds[1].metrics["confusion"]
+    assert resumed.folds[0].metrics["final_train_loss"] == pytest.approx(full.folds[1].metrics["final_train_loss"], abs=1e-5)
+
+
+def test_stage_runs_once_per_fold_then_comes_from_cache(registry, dirs, tmp_path):
+    from toy_plugin import CountingStageDisentangler
+
+    CountingStageDisentangler.trained = 0
+    cfg = _config(dirs, {"disentangler": "counting-stage"}, train={"epochs": 1}, folds=(0,))
+    _run(registry, cfg)
+    assert CountingStageDisentangler.trained == 1
+    _run(registry, _config({**dirs, "output_dir": str(tmp_path / "o2")}, {"disentangler": "counting-stage"}, train={"epochs": 1}, folds=(0,)))
+    assert CountingStageDisentangler.trained == 1  # loaded from the stage cache
+
+
+def test_masked_samples_contribute_no_gradient(registry, dirs):
+    from ferbench.engine.assemble import assemble, build_input, resolve
+
+    cfg = _config(dirs, {"selector": "drop-class0"})
+    runner = Runner(cfg, registry, progress=False, log=lambda s: None)
+    parts = assemble(runner.resolved, runner.input.signature, runner.manifest)
+    from ferbench.engine.trainer import FoldTrainer, make_loader
+
+    trainer = FoldTrainer(parts, cfg.train, seed=0, fold=0, run_dir=runner.run_dir, stage_dir=runner.cache_dir,
+                          stage_key={}, checkpoint_meta={}, device=torch.device("cpu"), progress=False)
+    fold = runner.folds[0]
+    loader = make_loader(runner._dataset(fold.train, train=True), cfg.train, train=True, seed=0, num_classes=3)
+    batch = next(iter(loader))
+    keep = batch.label != 0
+    # gradient of the weighted loss == gradient computed on the kept samples only (scaled by B_kept / B)
+    model = trainer.model.train()
+    torch.manual_seed(0)
+    out = model(batch.x, batch.side)
+    w = trainer.selector.weights(batch, out, model)
+    assert torch.equal(w, keep.float())
+    loss = (w * trainer.criterion(out.logits, batch.label)).mean()
+    grads = torch.autograd.grad(loss, model.aggregator.classifier.weight)[0]
+    feats = out.features.detach().mean(1)
+    only_kept = trainer.criterion(model.aggregator.classifier(feats[keep]), batch.label[keep]).sum() / len(batch)
+    ref = torch.autograd.grad(only_kept, model.aggregator.classifier.weight)[0]
+    assert torch.allclose(grads, ref, atol=1e-6)
+
+
+def test_best_val_selection_uses_validation_subjects_only(registry, dirs):
+    cfg = _config(dirs, train={"val_fraction": 0.25, "select": "best-val", "epochs": 2}, folds=(0,))
+    result = _run(registry, cfg)
+    assert result.folds[0].selection == "best-val"
+    runner = Runner(cfg, registry, progress=False, log=lambda s: None)
+    f = runner.folds[0]
+    subj = runner.manifest.by_id()
+    assert not {subj[i].subject for i in f.val} & {subj[i].subject for i in f.test}
+
+
+def test_incompatible_combination_fails_before_training_naming_both(registry, dirs):
+    with pytest.raises(IncompatibleCombinationError, match="needs-landmarks.*'rgb'|'rgb'.*needs-landmarks"):
+        Runner(_config(dirs, {"backbone": "needs-landmarks"}), registry)
+
+
+def test_bad_fold_index_and_option_are_clear(registry, dirs):
+    with pytest.raises(FerbenchError, match="out of range"):
+        Runner(_config(dirs, folds=(7,)), registry)
+    with pytest.raises(FerbenchError, match="did you mean 'frames'"):
+        Runner(make_config({"dataset": "toy"}, {"input": {"frame": 3}}, **dirs), registry)

@@ -1,0 +1,95 @@
+"""Plugin discovery, broken-plugin isolation, clashes, restriction, docs of hook specs."""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import inspect
+import re
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from ferbench import hookspecs
+from ferbench.components import ComponentSpec
+from ferbench.errors import PluginClashError, UnknownComponentError
+from ferbench.hookspecs import hookimpl
+from ferbench.options import NoOptions
+from ferbench.plugins import ENTRY_POINT_GROUP, Registry
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def _ep(name: str, module: str) -> md.EntryPoint:
+    return md.EntryPoint(name=name, value=module, group=ENTRY_POINT_GROUP)
+
+
+def _fake_module(name: str, **hooks) -> str:
+    mod = types.ModuleType(name)
+    for hook_name, fn in hooks.items():
+        setattr(mod, hook_name, hookimpl(fn))
+    sys.modules[name] = mod
+    return name
+
+
+def test_installed_entry_points_provide_the_core_components():
+    reg = Registry()
+    assert "core" in reg.plugins and not reg.plugins["core"].broken
+    assert {"rgb"} <= set(reg.names("input"))
+    assert {"resnet18", "small-cnn"} <= set(reg.names("backbone"))
+    assert {"mean", "lstm"} <= set(reg.names("aggregator"))
+    assert reg.get("disentangler", "none").plugin == "core"
+    assert reg.get("selector", "none").plugin == "core"
+    assert "ferbench_backbones" in reg.plugins["core"].hooks
+
+
+def test_plugin_that_fails_to_import_is_listed_broken_and_others_work():
+    reg = Registry(entry_points=[_ep("core", "ferbench.builtin"), _ep("ghost", "no_such_module_xyz")])
+    assert reg.plugins["ghost"].broken
+    assert "ModuleNotFoundError" in reg.plugins["ghost"].error
+    assert reg.get("aggregator", "mean").plugin == "core"
+
+
+def test_plugin_whose_hook_raises_is_broken_and_contributes_nothing():
+    def ferbench_aggregators():
+        raise RuntimeError("boom")
+
+    name = _fake_module("fb_raising_plugin", ferbench_aggregators=ferbench_aggregators)
+    reg = Registry(entry_points=[_ep("core", "ferbench.builtin"), _ep("raiser", name)])
+    assert "boom" in reg.plugins["raiser"].error
+    assert reg.names("aggregator") == ["lstm", "mean"]
+
+
+def test_name_clash_names_both_plugins():
+    def ferbench_aggregators():
+        return [ComponentSpec("aggregator", "mean", lambda o, d, k: None, NoOptions, "another mean")]
+
+    name = _fake_module("fb_clashing_plugin", ferbench_aggregators=ferbench_aggregators)
+    with pytest.raises(PluginClashError, match=r"'core'.*'clasher'|'clasher'.*'core'"):
+        Registry(entry_points=[_ep("core", "ferbench.builtin"), _ep("clasher", name)])
+
+
+def test_environment_variable_restricts_plugins(monkeypatch):
+    monkeypatch.setenv("FERBENCH_PLUGINS", "core")
+    reg = Registry(entry_points=[_ep("core", "ferbench.builtin"), _ep("ghost", "no_such_module_xyz")])
+    assert list(reg.plugins) == ["core"]
+
+
+def test_unknown_component_suggests_and_lists_choices():
+    reg = Registry()
+    with pytest.raises(UnknownComponentError, match=r"Did you mean 'lstm'\?.*Choices: lstm, mean"):
+        reg.get("aggregator", "lsmt")
+
+
+def test_reported_results_are_collected(registry):
+    rows = registry.reported_results()
+    assert any(r.paper == "toy" and r.value == 99.0 for r in rows)
+
+
+def test_every_hook_spec_is_documented():
+    text = (DOCS / "hooks.md").read_text()
+    specs = [n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(f, "ferbench_spec")]
+    assert specs, "no hook specs found"
+    for name in specs:
+        assert re.search(rf"^##+ `?{name}`?", text, re.M), f"hook spec {name} has no section in docs/hooks.md"

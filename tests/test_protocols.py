@@ -1,0 +1,83 @@
+"""Subject-independent k-fold, official splits, validation carving, fold export."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ferbench.data.manifest import Manifest, ProtocolSpec, Sample
+from ferbench.data.protocols import export_folds, make_folds
+from ferbench.errors import FerbenchError
+
+
+def _manifest(subjects=10, per_subject=7, k=5, train_only_every=0):
+    samples = []
+    for s in range(subjects):
+        for v in range(per_subject):
+            samples.append(
+                Sample(
+                    id=f"s{s}_v{v}", path="", label=(s + v) % 7, subject=f"s{s}",
+                    train_only=bool(train_only_every and v % train_only_every == 0),
+                )
+            )
+    return Manifest("m", [str(i) for i in range(7)], samples, ProtocolSpec("kfold", folds=k))
+
+
+def test_kfold_has_no_subject_in_two_folds_and_covers_everyone():
+    m = _manifest()
+    folds = make_folds(m, seed=3)
+    subj = {s.id: s.subject for s in m.samples}
+    assert len(folds) == 5
+    test_subjects = [{subj[i] for i in f.test} for f in folds]
+    for i, a in enumerate(test_subjects):
+        for b in test_subjects[i + 1 :]:
+            assert not a & b
+        train_subjects = {subj[x] for x in folds[i].train}
+        assert not a & train_subjects
+    assert set().union(*test_subjects) == {f"s{i}" for i in range(10)}
+    assert sorted(x for f in folds for x in f.test) == sorted(s.id for s in m.samples)
+
+
+def test_folds_depend_only_on_seed():
+    m = _manifest()
+    assert make_folds(m, seed=1) == make_folds(m, seed=1)
+    assert make_folds(m, seed=1) != make_folds(m, seed=2)
+
+
+def test_train_only_samples_are_never_scored():
+    m = _manifest(train_only_every=3)
+    folds = make_folds(m, seed=0)
+    by_id = m.by_id()
+    assert all(not by_id[i].train_only for f in folds for i in f.test)
+    assert any(by_id[i].train_only for f in folds for i in f.train)
+
+
+def test_validation_is_carved_from_training_subjects():
+    m = _manifest()
+    for f in make_folds(m, seed=0, val_fraction=0.25):
+        subj = m.by_id()
+        val_s = {subj[i].subject for i in f.val}
+        assert val_s and not val_s & {subj[i].subject for i in f.train}
+        assert not val_s & {subj[i].subject for i in f.test}
+
+
+def test_too_few_subjects_is_a_clear_error():
+    with pytest.raises(FerbenchError, match="at least 5 subjects"):
+        make_folds(_manifest(subjects=3))
+
+
+def test_official_split():
+    samples = [Sample(id=f"a{i}", path="", label=i % 2, subject=f"s{i}", split="train" if i < 6 else "val") for i in range(8)]
+    m = Manifest("afew-like", ["x", "y"], samples, ProtocolSpec("official", eval_split="val"))
+    (fold,) = make_folds(m)
+    assert fold.train == tuple(f"a{i}" for i in range(6)) and fold.test == ("a6", "a7")
+
+
+def test_export(tmp_path):
+    m = _manifest()
+    folds = make_folds(m, seed=0)
+    export_folds(m, folds, tmp_path / "f.json", seed=0)
+    data = json.loads((tmp_path / "f.json").read_text())
+    assert data["protocol"] == "5-fold subject-independent"
+    assert [f["test"] for f in data["folds"]] == [list(f.test) for f in folds]
