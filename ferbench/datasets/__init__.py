@@ -1,0 +1,1 @@
+"""Dataset adapters that ship with ferbench (SynthFER, the generated dataset)."""
