@@ -109,7 +109,7 @@ def render_clip(options: SynthOptions, plan: VideoPlan) -> Clip:
     intensity = float(rng.uniform(options.intensity_min, options.intensity_max))
     track = make_track(options.profile, frames, rng, options.pose)
     base_pose = rng.uniform(-1, 1, 3) * options.pose
-    scale = size * 0.33 * (1 + rng.uniform(-1, 1) * options.scale_jitter)
+    scale = size * 0.29 * (1 + rng.uniform(-1, 1) * options.scale_jitter)
     shift = rng.uniform(-1, 1, 2) * options.shift_jitter * size
     centre = (size / 2 - 0.5 + shift[0] - scale * FACE_CENTRE[0], size / 2 - 0.5 + shift[1] - scale * FACE_CENTRE[1])
     scene = _scene(options, rng, aa)

@@ -81,7 +81,7 @@ def make_track(profile: str, frames: int, rng: np.random.Generator, pose: float)
         apex = frames - 1
         onset = min(onset, apex - 1)
         weight = _smooth((t - onset) / max(apex - onset, 1))
-        motion = _wander(rng, t, 0.15 * pose + 0.3)
+        motion = _wander(rng, t, 0.05 * pose + 0.15)
         return Track(weight, onset, apex, frames - 1, motion, zeros, zeros)
     if profile == "mmi":
         onset = int(round(rng.uniform(0.05, 0.2) * frames))

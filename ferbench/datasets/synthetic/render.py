@@ -31,7 +31,7 @@ from .face_model import Identity, depth_at, rotation
 TEX_U = (-1.75, 1.75)
 TEX_V = (-1.95, 2.25)
 #: canonical point that lands at the frame centre (before jitter)
-FACE_CENTRE = (0.0, -0.2)
+FACE_CENTRE = (0.0, -0.1)
 
 
 @dataclasses.dataclass(frozen=True)

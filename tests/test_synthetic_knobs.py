@@ -1,0 +1,96 @@
+"""SynthFER knobs change the statistics they claim; plugin registration contract."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from ferbench.components import ComponentSpec
+from ferbench.datasets.synthetic.generate import class_counts, plan_videos
+from ferbench.datasets.synthetic.options import SynthOptions, SynthTinyOptions
+from ferbench.datasets.synthetic.plugin import ferbench_datasets
+from ferbench.errors import OptionError
+from ferbench.options import build_options
+
+
+def test_plugin_registers_presets_with_preset_defaults():
+    specs = {s.name: s for s in ferbench_datasets()}
+    assert set(specs) == {"synthetic", "synthetic-ckplus", "synthetic-mmi", "synthetic-afew", "synthetic-tiny"}
+    for spec in specs.values():
+        assert isinstance(spec, ComponentSpec) and spec.kind == "dataset" and spec.paper == "core"
+        assert spec.description and "\n" not in spec.description
+        opts = build_options(spec.options, {"identity_bias": "0.8"})
+        assert opts.identity_bias == 0.8 and isinstance(opts, SynthOptions)
+    assert build_options(specs["synthetic-tiny"].options).size == 64
+    assert build_options(specs["synthetic-afew"].options).profile == "wild"
+    assert build_options(specs["synthetic-ckplus"].options).contempt is True
+    assert build_options(specs["synthetic"].options).folds == 5
+
+
+def test_factory_returns_adapter(tmp_path: Path):
+    spec = {s.name: s for s in ferbench_datasets()}["synthetic-tiny"]
+    adapter = spec.factory(build_options(spec.options, {"subjects": 1}), None, tmp_path)
+    manifest = adapter.manifest()
+    assert manifest.dataset == "synthetic-tiny" and len(manifest.samples) == 7
+    assert str(tmp_path / "synthetic") in manifest.root
+
+
+def test_bad_options_are_one_line_errors():
+    with pytest.raises(OptionError, match="label_noise"):
+        build_options(SynthTinyOptions, {"label_noise": "1.5"})
+    with pytest.raises(OptionError, match="size"):
+        SynthTinyOptions(size=70)
+
+
+def test_contempt_adds_eighth_class():
+    opts = SynthTinyOptions(contempt=True)
+    assert opts.classes[-1] == "contempt" and len(opts.classes) == 8
+    assert {p.true_label for p in plan_videos(opts)} == set(range(8))
+
+
+@pytest.mark.parametrize("noise", [0.1, 0.3])
+def test_label_noise_flips_requested_fraction(noise):
+    plans = plan_videos(SynthOptions(label_noise=noise, subjects=30))
+    flipped = [p for p in plans if p.label != p.true_label]
+    assert abs(len(flipped) / len(plans) - noise) < 0.01
+    # flips go to other classes, spread over all of them
+    assert len({p.label for p in flipped}) == 7
+
+
+def test_label_noise_zero_flips_nothing():
+    assert all(p.label == p.true_label for p in plan_videos(SynthOptions()))
+
+
+@pytest.mark.parametrize("bias", [0.5, 0.8])
+def test_identity_bias_raises_favoured_share(bias):
+    opts = SynthOptions(identity_bias=bias, subjects=14)
+    plans = plan_videos(opts)
+    favs = Counter()
+    for s in range(opts.subjects):
+        mine = [p for p in plans if p.subject_index == s]
+        fav = mine[0].favoured
+        favs[fav] += 1
+        share = sum(p.true_label == fav for p in mine) / len(mine)
+        scored = [p for p in mine if not p.train_only]
+        assert abs(share - bias) < 0.08, (s, share)
+        # scoreable videos stay uniform over classes, extras are train-only and favoured
+        assert sorted(p.true_label for p in scored) == list(range(7))
+        assert all(p.true_label == fav for p in mine if p.train_only)
+    assert set(favs.values()) == {2}  # favoured classes spread evenly
+
+
+def test_identity_bias_zero_has_no_extras():
+    plans = plan_videos(SynthOptions())
+    assert not any(p.train_only for p in plans) and all(p.favoured is None for p in plans)
+
+
+@pytest.mark.parametrize("ratio", [2.0, 5.0])
+def test_imbalance_ratio_of_class_counts(ratio):
+    opts = SynthOptions(imbalance=ratio, subjects=40)
+    counts = Counter(p.true_label for p in plan_videos(opts))
+    assert [counts[c] for c in range(7)] == class_counts(opts)
+    assert abs(max(counts.values()) / min(counts.values()) - ratio) < 0.1 * ratio
+    per_subject = Counter(p.subject_index for p in plan_videos(opts))
+    assert max(per_subject.values()) - min(per_subject.values()) <= 1
