@@ -327,13 +327,16 @@ class FaceRenderer:
         top = flat.take(y0c + x0c, axis=0) * (1 - wx) + flat.take(y0c + x1c, axis=0) * wx
         bot = flat.take(y1c + x0c, axis=0) * (1 - wx) + flat.take(y1c + x1c, axis=0) * wx
         col = (top * (1 - wy) + bot * wy) * inside[..., None]
-        n = normals.reshape(-1, 3).take(ti * self.tw + tj, axis=0) @ R.T.astype(np.float32)
-        shade = scene.ambient + scene.diffuse * np.clip(n @ scene.light.astype(np.float32), 0, None)
+        # n_cam . light = n_canonical . (R^T light): one 3-vector, no per-pixel matmul
+        lit = (R.T @ scene.light).astype(np.float32)
+        n = normals.reshape(-1, 3)
+        cos = n[:, 0] * lit[0] + n[:, 1] * lit[1] + n[:, 2] * lit[2]
+        shade = scene.ambient + scene.diffuse * np.clip(cos.take(ti * self.tw + tj), 0, None)
         alpha = col[..., 3:4]
         out = scene.background * (1 - alpha) + col[..., :3] * shade[..., None]
         if scene.aa > 1:
-            s, a = self.size, scene.aa
-            out = out.reshape(s, a, s, a, 3).mean(axis=(1, 3))
+            a = scene.aa
+            out = sum(out[i::a, j::a] for i in range(a) for j in range(a)) * np.float32(1.0 / (a * a))
         if scene.blur > 0.05:
             out = gaussian_filter(out, sigma=(scene.blur, scene.blur, 0))
         out = out * 255.0
