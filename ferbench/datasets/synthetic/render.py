@@ -104,6 +104,15 @@ def make_background(rng: np.random.Generator, size: int, clutter: float) -> np.n
     return gaussian_filter(out, sigma=(size / 200, size / 200, 0))
 
 
+def smooth_closed(pts: np.ndarray, per_segment: int = 4) -> np.ndarray:
+    """Closed Catmull-Rom curve through ``pts`` [N, 2]: [N * per_segment, 2]."""
+    p0, p1, p2, p3 = np.roll(pts, 1, 0), pts, np.roll(pts, -1, 0), np.roll(pts, -2, 0)
+    t = (np.arange(per_segment) / per_segment)[:, None, None]
+    out = 0.5 * ((2 * p1) + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2
+                 + (-p0 + 3 * p1 - 3 * p2 + p3) * t**3)
+    return out.transpose(1, 0, 2).reshape(-1, 2)
+
+
 def _rgb(colour, factor: float = 1.0) -> tuple[int, int, int, int]:
     c = np.clip(np.asarray(colour) * factor, 0, 1) * 255
     return (int(c[0]), int(c[1]), int(c[2]), 255)
@@ -115,7 +124,8 @@ class FaceRenderer:
     def __init__(self, ident: Identity, size: int, aa: int) -> None:
         self.ident = ident
         self.size, self.aa = size, aa
-        self.k = max(24.0, round(size * 0.3 * aa))  # texture px per face unit
+        self.k = max(12.0, round(size * 0.3 * aa))  # texture px per face unit (sampling)
+        self.kd = 2.0 * self.k  # texture is drawn at twice that, then box-filtered (anti-aliasing)
         self.tw = int((TEX_U[1] - TEX_U[0]) * self.k)
         self.th = int((TEX_V[1] - TEX_V[0]) * self.k)
         u = TEX_U[0] + (np.arange(self.tw) + 0.5) / self.k
@@ -133,20 +143,21 @@ class FaceRenderer:
 
     def _normals(self, depth: np.ndarray) -> np.ndarray:
         dzdv, dzdu = np.gradient(depth, 1.0 / self.k)
+        dzdv, dzdu = np.clip(dzdv, -2.5, 2.5), np.clip(dzdu, -2.5, 2.5)  # no black rims at the head edge
         n = np.stack([-dzdu, -dzdv, np.ones_like(depth)], axis=-1)
         return (n / np.linalg.norm(n, axis=-1, keepdims=True)).astype(np.float32)
 
     # ------------------------------------------------------------------ texture
     def tex_xy(self, pts: np.ndarray) -> list[tuple[float, float]]:
         """Canonical (u, v) points [N, >=2] -> texture pixel tuples."""
-        x = (pts[:, 0] - TEX_U[0]) * self.k
-        y = (pts[:, 1] - TEX_V[0]) * self.k
+        x = (pts[:, 0] - TEX_U[0]) * self.kd
+        y = (pts[:, 1] - TEX_V[0]) * self.kd
         return list(zip(x.tolist(), y.tolist()))
 
     def texture(self, lm: np.ndarray, aus: np.ndarray) -> np.ndarray:
-        """Frontal texture float32 [th, tw, 4] (premultiplied RGB, alpha) in [0, 1]."""
-        idt, k = self.ident, self.k
-        img = Image.new("RGBA", (self.tw, self.th), (0, 0, 0, 0))
+        """Frontal texture float32 [th, tw, 4] (premultiplied RGB, alpha) in [0, 1], drawn at 2x and box-filtered."""
+        idt, k = self.ident, self.kd
+        img = Image.new("RGBA", (2 * self.tw, 2 * self.th), (0, 0, 0, 0))
         d = ImageDraw.Draw(img)
         P = self.tex_xy
         skin, hair = np.asarray(idt.skin), np.asarray(idt.hair)
@@ -196,7 +207,8 @@ class FaceRenderer:
             inner = idt.eye_spacing - idt.eye_size * 1.65
             d.line(P(np.array([[-inner, idt.eye_height - 0.03], [inner, idt.eye_height - 0.03]])),
                    fill=(25, 25, 30, 255), width=max(1, int(0.03 * k)))
-        return np.asarray(img, dtype=np.float32) / 255.0
+        big = np.asarray(img, dtype=np.float32)
+        return (big[0::2, 0::2] + big[0::2, 1::2] + big[1::2, 0::2] + big[1::2, 1::2]) * np.float32(1 / 1020.0)
 
     def _hair_cap(self, d: ImageDraw.ImageDraw, hair: np.ndarray, skin: np.ndarray) -> None:
         idt, P = self.ident, self.tex_xy
@@ -210,12 +222,12 @@ class FaceRenderer:
         d.polygon(P(np.concatenate([outer, inner[::-1]])), fill=_rgb(colour))
         if style == "bun":
             c = P(np.array([[0.0, -1.62]]))[0]
-            r = 0.3 * self.k
+            r = 0.3 * self.kd
             d.ellipse([c[0] - r, c[1] - r, c[0] + r, c[1] + r], fill=_rgb(hair, 0.9))
 
     def _wrinkles(self, d: ImageDraw.ImageDraw, lm: np.ndarray, aus: np.ndarray, skin: np.ndarray) -> None:
         """Creases that AUs produce: forehead (1, 2), glabella (4), nose (9), nasolabial (12, 10, 9)."""
-        idt, k, P = self.ident, self.k, self.tex_xy
+        idt, k, P = self.ident, self.kd, self.tex_xy
         w = max(1, int(round(0.022 * k)))
         a = lambda name: float(aus[AU_INDEX[name]])  # noqa: E731
 
@@ -247,10 +259,11 @@ class FaceRenderer:
     def _eyes(self, img: Image.Image, d: ImageDraw.ImageDraw, lm: np.ndarray, k: float) -> None:
         idt, P = self.ident, self.tex_xy
         for idx in (np.arange(36, 42), np.arange(42, 48)):
-            pts = P(lm[idx, :2])
-            xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-            x0, y0 = int(min(xs)) - 2, int(min(ys)) - 2
-            x1, y1 = int(max(xs)) + 3, int(max(ys)) + 3
+            raw = P(lm[idx, :2])
+            pts = P(smooth_closed(lm[idx, :2], 3))
+            xs, ys = [p[0] for p in raw], [p[1] for p in raw]
+            x0, y0 = int(min(xs)) - 4, int(min(ys)) - 4
+            x1, y1 = int(max(xs)) + 5, int(max(ys)) + 5
             mask = Image.new("L", (x1 - x0, y1 - y0), 0)
             ImageDraw.Draw(mask).polygon([(x - x0, y - y0) for x, y in pts], fill=255)
             layer = Image.new("RGBA", mask.size, (245, 243, 238, 255))
@@ -261,20 +274,20 @@ class FaceRenderer:
             ld.ellipse([cx - r, cy - r, cx + r, cy + r], fill=_rgb(idt.iris))
             ld.ellipse([cx - r * 0.45, cy - r * 0.45, cx + r * 0.45, cy + r * 0.45], fill=(10, 10, 10, 255))
             img.paste(layer, (x0, y0), mask)
-            lid = [pts[i] for i in (0, 1, 2, 3)]
+            lid = pts[0:10]
             d.line(lid, fill=(35, 25, 20, 255), width=max(1, int(0.03 * k)), joint="curve")
-            d.line([pts[i] for i in (3, 4, 5, 0)], fill=_rgb(idt.skin, 0.7), width=max(1, int(0.012 * k)))
+            d.line(pts[9:] + pts[:1], fill=_rgb(idt.skin, 0.7), width=max(1, int(0.012 * k)))
 
     def _mouth(self, img: Image.Image, d: ImageDraw.ImageDraw, lm: np.ndarray, k: float) -> None:
         idt, P = self.ident, self.tex_xy
-        d.polygon(P(lm[48:60, :2]), fill=_rgb(idt.lips))
+        d.polygon(P(smooth_closed(lm[48:60, :2])), fill=_rgb(idt.lips))
         inner = lm[60:68, :2]
         gap = float(np.max(inner[[7, 6, 5], 1] - inner[[1, 2, 3], 1]))
         if gap * k > 1.0:
-            pts = P(inner)
+            pts = P(smooth_closed(inner))
             xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-            x0, y0 = int(min(xs)) - 2, int(min(ys)) - 2
-            x1, y1 = int(max(xs)) + 3, int(max(ys)) + 3
+            x0, y0 = int(min(xs)) - 4, int(min(ys)) - 4
+            x1, y1 = int(max(xs)) + 5, int(max(ys)) + 5
             mask = Image.new("L", (x1 - x0, y1 - y0), 0)
             ImageDraw.Draw(mask).polygon([(x - x0, y - y0) for x, y in pts], fill=255)
             layer = Image.new("RGBA", mask.size, (70, 20, 22, 255))
