@@ -94,3 +94,19 @@ def test_imbalance_ratio_of_class_counts(ratio):
     assert abs(max(counts.values()) / min(counts.values()) - ratio) < 0.1 * ratio
     per_subject = Counter(p.subject_index for p in plan_videos(opts))
     assert max(per_subject.values()) - min(per_subject.values()) <= 1
+
+
+@pytest.mark.parametrize("profile", ["ckplus", "mmi", "wild"])
+@pytest.mark.parametrize("frames", [2, 8, 33])
+def test_temporal_profiles_keep_apex_inside(profile, frames):
+    import numpy as np
+
+    from ferbench.datasets.synthetic.profiles import make_track
+
+    for seed in range(20):
+        track = make_track(profile, frames, np.random.default_rng(seed), pose=20.0)
+        assert 0 <= track.onset <= track.apex <= track.offset <= frames - 1
+        assert track.weight.shape == (frames,) and track.pose.shape == (frames, 3)
+        assert track.weight[track.apex] == pytest.approx(track.weight.max())
+        if profile == "ckplus":
+            assert track.apex == frames - 1

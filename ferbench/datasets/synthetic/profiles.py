@@ -98,9 +98,9 @@ def make_track(profile: str, frames: int, rng: np.random.Generator, pose: float)
     if profile == "wild":
         length = rng.uniform(0.4, 0.7) * frames
         onset = int(rng.integers(0, max(1, int(frames - 0.5 * length)) + 1))
-        apex = int(min(frames - 1, onset + round(0.45 * length)))
-        onset = min(onset, apex - 1) if apex > 0 else 0
-        offset = int(min(frames - 1, onset + round(length)))
+        apex = int(min(frames - 1, onset + max(1, round(0.45 * length))))
+        onset = max(0, min(onset, apex - 1))
+        offset = int(max(apex, min(frames - 1, onset + round(length))))
         up = _smooth((t - onset) / max(apex - onset, 1))
         down = 1 - _smooth((t - apex - 1) / max(offset - apex - 1, 1))
         weight = np.where(t <= apex, up, down)
