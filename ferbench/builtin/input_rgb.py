@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
 import torch
 
 from ..components import InputSignature
+from ..data.clip_sampling import ClipSamplingOptions, clip_indices
 from ..data.frame_sampling import segment_indices
 from ..data.manifest import Sample
 from ..data.video import read_frames
@@ -25,12 +27,34 @@ class RGBOptions:
         size: side of the square frames, in pixels.
         hflip: random horizontal flips in training.
         grayscale: replicate luminance into the 3 channels.
+        sampling: "segments" (T = frames) or "clips" (CEFLNet clips, T = clips * clip_frames, frames unused).
+        clips: clips per video (sampling=clips).
+        clip_frames: frames per clip (sampling=clips).
+        clip_resample_to: frames each video is brought to first (sampling=clips).
+        clip_start_range: training window start is random in [0, clip_start_range) (sampling=clips).
+        clip_eval_start: evaluation window start; -1 = clip_start_range // 2 (sampling=clips).
+        clip_window: consecutive frames the clips cover (sampling=clips).
+        clip_sub_video: frames per sub-video (sampling=clips).
+        clip_overlap: frames shared by consecutive sub-videos (sampling=clips).
     """
 
     frames: int = 8
     size: int = 64
     hflip: bool = True
     grayscale: bool = False
+    sampling: Literal["segments", "clips"] = "segments"
+    clips: int = 7
+    clip_frames: int = 5
+    clip_resample_to: int = 105
+    clip_start_range: int = 30
+    clip_eval_start: int = -1
+    clip_window: int = 75
+    clip_sub_video: int = 15
+    clip_overlap: int = 5
+
+    def clip_sampling(self) -> ClipSamplingOptions:
+        """The clip-sampling numbers as :class:`ClipSamplingOptions` (raises OptionError if inconsistent)."""
+        return ClipSamplingOptions.from_prefixed(self, "clip_", owner="input 'rgb':")
 
 
 class RGBInput:
@@ -40,7 +64,9 @@ class RGBInput:
         if options.frames < 1 or options.size < 8:
             raise ValueError(f"rgb needs frames >= 1 and size >= 8, got {options}")
         self.options = options
-        self.signature = InputSignature(channels=3, frames=options.frames, height=options.size, width=options.size)
+        self.clips = options.clip_sampling() if options.sampling == "clips" else None
+        frames = self.clips.total_frames if self.clips is not None else options.frames
+        self.signature = InputSignature(channels=3, frames=frames, height=options.size, width=options.size)
         self._mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
         self._std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
 
@@ -55,7 +81,10 @@ class RGBInput:
 
     def sample(self, loaded: dict[str, torch.Tensor], *, train: bool, generator: torch.Generator) -> dict[str, torch.Tensor]:
         frames = loaded["frames"]
-        idx = segment_indices(frames.shape[0], self.options.frames, train=train, generator=generator)
+        if self.clips is not None:
+            idx = clip_indices(frames.shape[0], self.clips, train=train, generator=generator)
+        else:
+            idx = segment_indices(frames.shape[0], self.options.frames, train=train, generator=generator)
         x = frames[idx].float().div_(255.0)
         if self.options.grayscale:
             x = (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]).expand(-1, 3, -1, -1)
