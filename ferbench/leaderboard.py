@@ -17,9 +17,11 @@ Definitions (all metric values are **percent**):
   ``frames_per_s``: inference throughput — means over the group's records.
 * ``seeds``: sorted, comma-separated distinct seeds.
 
-The combination string is the group's identity: runs with different options
-but the same combination string are pooled; encode option variants in the
-combination if they must stay apart. Records evaluated with different
+The (dataset, combination, setup) strings are the group's identity: the
+engine writes non-default component and dataset options into the labels
+(``rgb[frames=16]+resnet18+...``, ``synthetic[identity_bias=0.8]``) and
+non-default training options into ``setup`` (``epochs=2, lr=0.0001``), so
+runs that differ only by seed are pooled and other variants stay apart. Records evaluated with different
 checkpoint ``selection`` ("last" vs "best-val") are never pooled: the
 ``selection`` column tells them apart (empty for reported rows).
 """
@@ -40,13 +42,18 @@ __all__ = ["LEADERBOARD_COLUMNS", "build_leaderboard", "render_leaderboard"]
 METRICS = ("war", "uar", "macro_f1")
 COSTS = ("params", "macs", "frames_per_s")
 LEADERBOARD_COLUMNS = [
-    "dataset", "protocol", "combination", "kind", "selection", "folds",
+    "dataset", "protocol", "combination", "setup", "kind", "selection", "folds",
     "war", "war_std", "uar", "uar_std", "macro_f1", "macro_f1_std",
     "params", "macs", "frames_per_s", "seeds", "source",
 ]
 # ReportedResult.metric -> leaderboard column
 _REPORTED_METRIC = {"war": "war", "uar": "uar", "f1": "macro_f1", "macro_f1": "macro_f1"}
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def dataset_name(label: str) -> str:
+    """``"synthetic[identity_bias=0.8]"`` -> ``"synthetic"`` (records label dataset variants)."""
+    return str(label).split("[", 1)[0]
 
 
 def _nan() -> float:
@@ -59,10 +66,12 @@ def _measured_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
     df = df.copy()
     if "status" in df.columns:
         df = df[df["status"] == "ok"]
-    if "selection" not in df.columns:
-        df["selection"] = ""
+    for name in ("selection", "setup"):
+        if name not in df.columns:
+            df[name] = ""
+        df[name] = df[name].fillna("")
     rows = []
-    keys = ["dataset", "protocol", "combination", "selection"]
+    keys = ["dataset", "protocol", "combination", "setup", "selection"]
     for key, group in df.groupby(keys, sort=True, dropna=False):
         row: dict[str, Any] = dict(zip(keys, key))
         row.update(kind="measured", folds=len(group), source="ferbench")
@@ -95,7 +104,7 @@ def _reported_rows(reported: Sequence[ReportedResult], dataset: str | None) -> l
         if row is None:
             row = merged[key] = {
                 "dataset": r.dataset, "protocol": r.protocol, "combination": r.combination,
-                "kind": "reported", "selection": "", "folds": None, "seeds": "",
+                "kind": "reported", "setup": "", "selection": "", "folds": None, "seeds": "",
                 "source": f"{r.paper} {r.source} ({r.method})",
                 **{m: _nan() for m in METRICS}, **{f"{m}_std": _nan() for m in METRICS},
                 **{c: _nan() for c in COSTS},
@@ -136,7 +145,7 @@ def build_leaderboard(
             raise ValueError(f"headline metric for {name!r} must be one of {METRICS}, got {metric!r}")
     df = records_df
     if df is not None and dataset is not None and len(df):
-        df = df[df["dataset"] == dataset]
+        df = df[df["dataset"].map(dataset_name) == dataset]
     rows = _measured_rows(df) + _reported_rows(reported, dataset)
     board = pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
     if board.empty:
@@ -210,14 +219,14 @@ def render_leaderboard(df: pd.DataFrame, fmt: Literal["csv", "md"]) -> str:
         return out.to_csv(index=False)
     if fmt != "md":
         raise ValueError(f"unknown leaderboard format {fmt!r}; use 'csv' or 'md'")
-    headers = ["dataset", "protocol", "combination", "kind", "selection", "folds",
+    headers = ["dataset", "protocol", "combination", "training", "kind", "selection", "folds",
                "WAR %", "UAR %", "macro-F1 %", "params", "MACs/sample", "frames/s", "seeds", "source"]
     table = []
     for _, row in df.iterrows():
         n = 1 if row["kind"] == "reported" or pd.isna(row["folds"]) else int(row["folds"])
         table.append([
             _cell(row["dataset"]), _cell(row["protocol"]), _cell(row["combination"]),
-            _cell(row["kind"]), _cell(row["selection"]), _cell(row["folds"]),
+            _cell(row["setup"]), _cell(row["kind"]), _cell(row["selection"]), _cell(row["folds"]),
             *(_cell(format_mean_std(row[m], row[f"{m}_std"], n)) for m in METRICS),
             _human(row["params"]), _human(row["macs"]),
             "" if pd.isna(row["frames_per_s"]) else f"{row['frames_per_s']:.1f}",

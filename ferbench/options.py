@@ -105,9 +105,23 @@ def build_options(cls: type, values: Mapping[str, Any] | None = None, *, owner: 
         raise OptionError(f"invalid {label}s {values}: {err}") from None
 
 
-def options_to_dict(options: Any) -> dict[str, Any]:
-    """JSON-friendly dict of an options dataclass (tuples become lists)."""
-    return json.loads(json.dumps(dataclasses.asdict(options), default=str))
+RUNTIME = {"runtime": True}
+"""Field metadata for options that change how fast, not what, a component
+computes (worker counts, ...): ``workers: int = field(default=1, metadata=RUNTIME)``.
+They are left out of config hashes and leaderboard labels."""
+
+
+def options_to_dict(options: Any, *, runtime: bool = True) -> dict[str, Any]:
+    """JSON-friendly dict of an options dataclass (tuples become lists).
+
+    ``runtime=False`` drops fields marked with :data:`RUNTIME` metadata.
+    """
+    out = json.loads(json.dumps(dataclasses.asdict(options), default=str))
+    if not runtime:
+        for f in dataclasses.fields(options):
+            if f.metadata.get("runtime"):
+                out.pop(f.name, None)
+    return out
 
 
 def parse_key_values(pairs: list[str] | tuple[str, ...], *, flag: str) -> dict[str, str]:

@@ -336,6 +336,7 @@ class ResultsStore:
             rec = self._to_record(row)
             flat: dict[str, Any] = {"id": row[0]}
             flat.update({c: getattr(rec, c) for c in ident[1:]})
+            flat["setup"] = str(rec.config.get("setup", ""))
             for name in HEADLINE_METRICS:
                 flat[name] = _number(rec.metrics.get(name))
             for source in (rec.metrics, rec.timings):

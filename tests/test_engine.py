@@ -35,7 +35,8 @@ def test_run_writes_records_confusion_and_predictions(registry, dirs):
         assert o.metrics["params"] > 0 and o.metrics["macs"] > 0 and o.metrics["frames_per_s"] > 0
     recs = ResultsStore(f"{dirs['output_dir']}/results.sqlite").records()
     assert sorted(r.fold for r in recs) == [0, 2]
-    assert recs[0].combination == "rgb+small-cnn+mean+none+none"
+    assert recs[0].combination == "rgb[frames=4,hflip=False,size=32]+small-cnn+mean+none+none"
+    assert recs[0].config["setup"] == "epochs=2, batch_size=8"
     assert recs[0].config["resolved_options"]["input"]["frames"] == 4
     assert recs[0].selection == "last"
 
@@ -126,3 +127,17 @@ def test_bad_fold_index_and_option_are_clear(registry, dirs):
         Runner(_config(dirs, folds=(7,)), registry)
     with pytest.raises(FerbenchError, match="did you mean 'frames'"):
         Runner(make_config({"dataset": "toy"}, {"input": {"frame": 3}}, **dirs), registry)
+
+
+def test_labels_name_non_default_options_and_ignore_runtime_fields(registry, dirs):
+    from ferbench.engine.assemble import resolve
+
+    cfg = make_config({"dataset": "synthetic-tiny", "aggregator": "lstm"}, {"dataset": {"identity_bias": "0.8", "workers": "2"}, "aggregator": {"hidden": "64"}}, {"epochs": 3}, **dirs)
+    resolved = resolve(cfg, registry)
+    assert resolved.label("dataset") == "synthetic-tiny[identity_bias=0.8]"
+    assert resolved.combination == "rgb+small-cnn+lstm[hidden=64]+none+none"
+    assert cfg.setup == "epochs=3"
+    one = make_config({"dataset": "synthetic-tiny"}, {"dataset": {"workers": "1"}}, **dirs)
+    two = make_config({"dataset": "synthetic-tiny"}, {"dataset": {"workers": "2"}}, **dirs)
+    h = lambda c: c.config_hash(resolve(c, registry).options_dict(runtime=False))  # noqa: E731
+    assert h(one) == h(two)

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ..components import (
+    KINDS,
     Aggregator,
     Backbone,
     ComponentSpec,
@@ -57,8 +58,24 @@ class Resolved:
     specs: dict[str, ComponentSpec]
     options: dict[str, Any]
 
-    def options_dict(self) -> dict[str, dict[str, Any]]:
-        return {k: options_to_dict(v) for k, v in self.options.items()}
+    def options_dict(self, *, runtime: bool = True) -> dict[str, dict[str, Any]]:
+        """Kind -> options as a dict; ``runtime=False`` leaves out speed-only fields."""
+        return {k: options_to_dict(v, runtime=runtime) for k, v in self.options.items()}
+
+    def label(self, kind: str) -> str:
+        """Component name plus its non-default options: ``rgb[frames=16,size=112]``."""
+        spec = self.specs[kind]
+        chosen = options_to_dict(self.options[kind], runtime=False)
+        defaults = options_to_dict(spec.options(), runtime=False)
+        diff = {k: v for k, v in chosen.items() if defaults.get(k) != v}
+        if not diff:
+            return spec.name
+        return f"{spec.name}[{','.join(f'{k}={v}' for k, v in sorted(diff.items()))}]"
+
+    @property
+    def combination(self) -> str:
+        """``input+backbone+aggregator+disentangler+selector`` labels (leaderboard identity)."""
+        return "+".join(self.label(k) for k in KINDS if k != "dataset")
 
 
 def resolve(config: RunConfig, registry: Registry) -> Resolved:

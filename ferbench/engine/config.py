@@ -137,6 +137,14 @@ class RunConfig:
     def dataset(self) -> str:
         return self.components["dataset"].name
 
+    @property
+    def setup(self) -> str:
+        """Training options that differ from the defaults: ``"epochs=2, lr=0.0001"``."""
+        chosen, defaults = dataclasses.asdict(self.train), dataclasses.asdict(TrainOptions())
+        return ", ".join(
+            f"{k}={v}" for k, v in chosen.items() if v != defaults[k] and k not in _RUNTIME_ONLY
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "components": {k: {"name": c.name, "options": dict(c.options)} for k, c in self.components.items()},
@@ -146,6 +154,7 @@ class RunConfig:
             "root": self.root,
             "cache_dir": self.cache_dir,
             "output_dir": self.output_dir,
+            "setup": self.setup,
         }
 
     def config_hash(self, resolved_options: dict[str, dict[str, Any]] | None = None) -> str:

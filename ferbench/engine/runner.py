@@ -56,6 +56,7 @@ class RunResult:
     protocol: str
     folds: list[FoldOutcome]
     skipped: list[int]
+    setup: str = ""
 
 
 def load_manifest(config: RunConfig, resolved: Resolved) -> Manifest:
@@ -100,7 +101,9 @@ class Runner:
         self.resolved = resolve(config, registry)
         self.input = build_input(self.resolved)
         self.manifest = load_manifest(config, self.resolved)
-        self.config_hash = config.config_hash(self.resolved.options_dict())
+        self.config_hash = config.config_hash(self.resolved.options_dict(runtime=False))
+        self.combination = self.resolved.combination
+        self.dataset_label = self.resolved.label("dataset")
         self.output_dir = Path(config.output_dir).expanduser()
         self.cache_dir = Path(config.cache_dir).expanduser()
         # Fail before any training when the combination cannot work.
@@ -125,7 +128,7 @@ class Runner:
         return self.output_dir / "results.sqlite"
 
     def _stage_keys(self) -> dict[str, str]:
-        opts = self.resolved.options_dict()
+        opts = self.resolved.options_dict(runtime=False)
         base = [self.config.dataset, opts["dataset"], self.config.choice("input").name, opts["input"], self.config.seed]
         return {
             kind: stable_hash(base + [self.config.choice(kind).name, opts[kind]])
@@ -155,7 +158,7 @@ class Runner:
         device = resolve_device(self.config.train.device)
         indices = self.config.folds if self.config.folds is not None else range(len(self.folds))
         self.log(
-            f"run {run_id}: {self.config.combination} on {self.manifest.dataset} "
+            f"run {run_id}: {self.combination} on {self.dataset_label} "
             f"({protocol_name(self.manifest)}, {len(self.manifest.samples)} samples, device {device}); "
             f"config {self.config_hash}"
         )
@@ -167,8 +170,8 @@ class Runner:
             outcome = self._run_fold(self.folds[f], device, run_id, store, resume, on_epoch_end)
             outcomes.append(outcome)
         result = RunResult(
-            run_id, self.config_hash, self.config.combination, self.manifest.dataset,
-            protocol_name(self.manifest), outcomes, skipped,
+            run_id, self.config_hash, self.combination, self.dataset_label,
+            protocol_name(self.manifest), outcomes, skipped, self.config.setup,
         )
         if outcomes:
             self.log(summary_table(result))
@@ -214,7 +217,7 @@ class Runner:
         fold_dir.mkdir(parents=True, exist_ok=True)
         png = save_confusion_png(
             metrics["confusion"], self.manifest.classes, fold_dir / "confusion.png",
-            title=f"{self.config.combination} | {self.manifest.dataset} fold {fold.index}",
+            title=f"{self.combination} | {self.dataset_label} fold {fold.index}",
         )
         preds = fold_dir / "predictions.csv"
         self._write_predictions(preds, evaluation)
@@ -225,8 +228,8 @@ class Runner:
         if store is not None:
             store.add(
                 FoldRecord(
-                    run_id=run_id, config_hash=self.config_hash, combination=self.config.combination,
-                    dataset=self.manifest.dataset, protocol=protocol_name(self.manifest), fold=fold.index,
+                    run_id=run_id, config_hash=self.config_hash, combination=self.combination,
+                    dataset=self.dataset_label, protocol=protocol_name(self.manifest), fold=fold.index,
                     seed=self.config.seed, status="ok", selection=training.selection,
                     config={**self.config.to_dict(), "resolved_options": self.resolved.options_dict()},
                     metrics=metrics, timings=timings, versions=_versions(self.registry),
@@ -276,5 +279,6 @@ def summary_table(result: RunResult) -> str:
     n = len(result.folds)
     agg = [format_mean_std(*summarize([o.metrics[m] for o in result.folds]), n) for m in ("war", "uar", "macro_f1")]
     rows.append(["mean ± std", *agg, ""])
-    title = f"{result.combination} on {result.dataset} ({result.protocol}), run {result.run_id}"
+    setup = f"; training: {result.setup}" if result.setup else ""
+    title = f"{result.combination} on {result.dataset} ({result.protocol}{setup}), run {result.run_id}"
     return title + "\n" + tabulate(rows, headers=["fold", "WAR %", "UAR %", "macro-F1 %", "checkpoint"], tablefmt="github")

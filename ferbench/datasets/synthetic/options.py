@@ -17,6 +17,7 @@ import dataclasses
 from typing import Literal
 
 from ...errors import OptionError
+from ...options import RUNTIME, options_to_dict
 
 Profile = Literal["ckplus", "mmi", "wild"]
 Codec = Literal["h264", "mpeg4"]
@@ -91,7 +92,7 @@ class SynthOptions:
     clutter: float = 0.2
     scale_jitter: float = 0.05
     shift_jitter: float = 0.03
-    workers: int = 1
+    workers: int = dataclasses.field(default=1, metadata=RUNTIME)
 
     def __post_init__(self) -> None:
         problems = []
@@ -126,8 +127,7 @@ class SynthOptions:
 
     def cache_dict(self) -> dict:
         """Options that determine the generated data (everything but ``workers``)."""
-        out = dataclasses.asdict(self)
-        out.pop("workers")
+        out = options_to_dict(self, runtime=False)
         out["generator_version"] = GENERATOR_VERSION
         return out
 
