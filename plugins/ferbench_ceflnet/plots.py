@@ -69,9 +69,10 @@ def plot_activation_map(
     ax = axes[r]
     r += 1
     strip = a[:, shown_class][None, :]
-    ax.imshow(strip, cmap="Reds", aspect="auto", vmin=0.0, vmax=max(float(strip.max()), 1e-9))
+    lo, hi = float(strip.min()), max(float(strip.max()), float(strip.min()) + 1e-9)
+    ax.imshow(strip, cmap="Reds", aspect="auto", vmin=lo - 0.1 * (hi - lo), vmax=hi)  # relative: darker = larger
     for i, v in enumerate(strip[0]):
-        ax.text(i, 0, f"{v:.2f}", ha="center", va="center", fontsize=8, color="white" if v > 0.6 * strip.max() else "black")
+        ax.text(i, 0, f"{v:.2f}", ha="center", va="center", fontsize=8, color="white" if v > lo + 0.6 * (hi - lo) else "black")
     ax.add_patch(Rectangle((sel - 0.5, -0.5), 1, 1, fill=False, edgecolor="orange", linewidth=3))
     ax.set_yticks([0], [f"A[{classes[shown_class]}]"])
     ax.set_xticks(range(n), [f"clip {i + 1}" for i in range(n)])
