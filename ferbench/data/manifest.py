@@ -61,9 +61,12 @@ class ProtocolSpec:
     stratified by label where possible (``folds`` folds).
     ``kind="official"``: the samples' own ``split`` field (train -> test, or
     train -> val when the dataset has no public test labels; ``eval_split``).
+    ``kind="predefined"``: the dataset's own fold assignment (DFEW's 5 folds):
+    every sample has ``meta["fold"]`` in ``[0, folds)``; fold k scores the
+    samples of fold k and trains on all the others.
     """
 
-    kind: Literal["kfold", "official"]
+    kind: Literal["kfold", "official", "predefined"]
     folds: int = 10
     eval_split: Split = "test"
     headline_metric: Literal["war", "uar"] = "war"

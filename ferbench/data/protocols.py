@@ -41,6 +41,8 @@ def protocol_name(manifest: Manifest) -> str:
     p = manifest.protocol
     if p.kind == "kfold":
         return f"{p.folds}-fold subject-independent"
+    if p.kind == "predefined":
+        return f"{p.folds} official folds"
     return f"official train->{p.eval_split}"
 
 
@@ -60,6 +62,30 @@ def subject_kfold(samples: Sequence[Sample], k: int, seed: int) -> list[tuple[li
     groups = np.array([subjects.index(s.subject) for s in samples])
     splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
     return [(list(tr), list(te)) for tr, te in splitter.split(np.zeros(len(samples)), labels, groups)]
+
+
+def predefined_folds(samples: Sequence[Sample], k: int) -> list[tuple[list[int], list[int]]]:
+    """Split sample positions by each sample's ``meta["fold"]`` (0-based, < k).
+
+    Returns (train_positions, test_positions) per fold: fold f tests the samples
+    with ``meta["fold"] == f`` and trains on every other sample.
+    """
+    assigned = []
+    for s in samples:
+        fold = s.meta.get("fold")
+        if not isinstance(fold, int) or isinstance(fold, bool) or not 0 <= fold < k:
+            raise FerbenchError(
+                f"sample '{s.id}' has meta fold {fold!r}; a predefined {k}-fold protocol needs an integer in "
+                f"[0, {k}) on every sample (fix the dataset adapter)"
+            )
+        assigned.append(fold)
+    splits = []
+    for f in range(k):
+        test = [i for i, a in enumerate(assigned) if a == f]
+        if not test:
+            raise FerbenchError(f"predefined fold {f} has no samples; the dataset's fold files are incomplete")
+        splits.append(([i for i, a in enumerate(assigned) if a != f], test))
+    return splits
 
 
 def _carve_val(
@@ -96,6 +122,8 @@ def make_folds(manifest: Manifest, seed: int = 0, val_fraction: float = 0.0) -> 
     p = manifest.protocol
     if p.kind == "kfold":
         splits = subject_kfold(samples, p.folds, seed)
+    elif p.kind == "predefined":
+        splits = predefined_folds(samples, p.folds)
     else:
         train = [i for i, s in enumerate(samples) if s.split == "train"]
         test = [i for i, s in enumerate(samples) if s.split == p.eval_split]

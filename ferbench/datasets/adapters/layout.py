@@ -1,0 +1,135 @@
+"""Shared helpers of the real-dataset adapters: expected paths, label maps, file listing.
+
+Every check that can fail raises :class:`~ferbench.errors.DatasetLayoutError`
+with one line naming the dataset, the path that was expected and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable
+
+from ...data.video import IMAGE_SUFFIXES
+from ...errors import DatasetLayoutError
+
+VIDEO_SUFFIXES = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".m4v", ".flv", ".wmv")
+
+#: canonical class names (every adapter maps its dataset's labels onto these)
+ANGER, CONTEMPT, DISGUST, FEAR, HAPPINESS, NEUTRAL, SADNESS, SURPRISE = (
+    "anger", "contempt", "disgust", "fear", "happiness", "neutral", "sadness", "surprise",
+)
+
+#: folder / file spellings used by the datasets -> canonical class name
+ALIASES = {
+    "angry": ANGER, "anger": ANGER, "an": ANGER,
+    "contempt": CONTEMPT, "co": CONTEMPT,
+    "disgust": DISGUST, "disgusted": DISGUST, "di": DISGUST,
+    "fear": FEAR, "fearful": FEAR, "fe": FEAR,
+    "happy": HAPPINESS, "happiness": HAPPINESS, "ha": HAPPINESS,
+    "neutral": NEUTRAL, "ne": NEUTRAL,
+    "sad": SADNESS, "sadness": SADNESS, "sa": SADNESS,
+    "surprise": SURPRISE, "surprised": SURPRISE, "su": SURPRISE,
+}
+
+
+def canonical(name: str) -> str | None:
+    """Canonical class name of a dataset's spelling (``"Angry"`` -> ``"anger"``), or None."""
+    return ALIASES.get(name.strip().lower())
+
+
+def require_root(dataset: str, root: Path | None, hint: str) -> Path:
+    """The dataset root, or one error line when it is unset or missing.
+
+    Args:
+        dataset: adapter name (for the message).
+        root: the ``--root`` given by the user.
+        hint: what the root should contain, e.g. ``"Train_AFEW/ and Val_AFEW/"``.
+    """
+    if root is None:
+        raise DatasetLayoutError(f"dataset '{dataset}' needs --root PATH: the folder that holds {hint}")
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise DatasetLayoutError(f"dataset '{dataset}': root {root} does not exist; expected a folder that holds {hint}")
+    return root
+
+
+def require_dir(dataset: str, path: Path, what: str) -> Path:
+    """``path`` if it is a folder, else one error line naming it."""
+    if not path.is_dir():
+        raise DatasetLayoutError(f"dataset '{dataset}': expected {what} at {path}, not found (check --root)")
+    return path
+
+
+def require_file(dataset: str, path: Path, what: str) -> Path:
+    """``path`` if it is a file, else one error line naming it."""
+    if not path.is_file():
+        raise DatasetLayoutError(f"dataset '{dataset}': expected {what} at {path}, not found (check --root)")
+    return path
+
+
+def find_child(dataset: str, parent: Path, names: Iterable[str], what: str) -> Path:
+    """The first existing child of ``parent`` among ``names`` (case-insensitive)."""
+    names = list(names)
+    if parent.is_dir():
+        by_lower = {p.name.lower(): p for p in parent.iterdir()}
+        for n in names:
+            if n.lower() in by_lower:
+                return by_lower[n.lower()]
+    raise DatasetLayoutError(
+        f"dataset '{dataset}': expected {what} at {parent / names[0]} (or {', '.join(names[1:]) or 'nothing else'}), "
+        f"not found (check --root)"
+    )
+
+
+def natural_key(text: str) -> list:
+    """Sort key that orders ``frame2`` before ``frame10``."""
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text)]
+
+
+def images_in(folder: Path) -> list[Path]:
+    """Image files directly in ``folder``, in natural order."""
+    return sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
+                  key=lambda p: natural_key(p.name))
+
+
+def videos_in(folder: Path) -> list[Path]:
+    """Video files directly in ``folder``, in natural order."""
+    return sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES),
+                  key=lambda p: natural_key(p.name))
+
+
+def subdirs(folder: Path) -> list[Path]:
+    """Sub-folders of ``folder`` (hidden ones skipped), in natural order."""
+    return sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                  key=lambda p: natural_key(p.name))
+
+
+def apex_index(convention: str | None, num_frames: int | None) -> int | None:
+    """Apex frame under a convention: ``"last"`` (CK+, Oulu), ``"middle"`` (MMI), else None."""
+    if num_frames is None or num_frames < 1 or convention is None:
+        return None
+    if convention == "last":
+        return num_frames - 1
+    if convention == "middle":
+        return num_frames // 2
+    raise ValueError(f"unknown apex convention {convention!r}")
+
+
+def class_folders(dataset: str, split_dir: Path, classes: list[str]) -> dict[int, Path]:
+    """Map class index -> class folder under ``split_dir`` (folders named by any alias, any case).
+
+    Every class must have a folder; a missing one is one error line naming it.
+    """
+    found: dict[int, Path] = {}
+    for d in subdirs(require_dir(dataset, split_dir, "a split folder")):
+        name = canonical(d.name)
+        if name in classes:
+            found[classes.index(name)] = d
+    missing = [c for i, c in enumerate(classes) if i not in found]
+    if missing:
+        raise DatasetLayoutError(
+            f"dataset '{dataset}': expected a class folder for {', '.join(missing)} in {split_dir} "
+            f"(e.g. {split_dir / missing[0].capitalize()}), not found (check --root)"
+        )
+    return found

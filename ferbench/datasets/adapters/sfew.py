@@ -1,0 +1,45 @@
+"""SFEW 2.0 (EmotiW image sub-challenge): frames from AFEW movies, in class folders.
+
+Layout (``--root`` holds the two splits)::
+
+    Train/{Angry,Disgust,Fear,Happy,Neutral,Sad,Surprise}/*.png   (also "Train_SFEW/")
+    Val/{Angry,...,Surprise}/*.png                                 (also "Val_SFEW/")
+
+Protocol: official train -> val. Image modality; each image is its own subject.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from ...data.manifest import Manifest, ProtocolSpec, Sample
+from .afew import CLASSES
+from .base import PrepareOptions, RealDataset, options_doc
+from .layout import class_folders, find_child, images_in, require_root
+
+
+@dataclasses.dataclass(frozen=True)
+class SFEWOptions(PrepareOptions):
+    __doc__ = options_doc("SFEW 2.0 options.", "        (SFEW has no options of its own.)\n")
+
+
+class SFEW(RealDataset):
+    hint = "Train/ and Val/ with one folder of images per emotion"
+    splits = {"train": ("Train", "Train_SFEW"), "val": ("Val", "Val_SFEW")}
+
+    def raw_manifest(self) -> Manifest:
+        root = require_root(self.name, self.root, self.hint)
+        samples = []
+        for split, names in self.splits.items():
+            split_dir = find_child(self.name, root, names, f"the {split} split folder")
+            for label, folder in sorted(class_folders(self.name, split_dir, CLASSES).items()):
+                for image in images_in(folder):
+                    sid = f"{split}/{CLASSES[label]}/{image.stem}"
+                    samples.append(Sample(id=sid, path=str(image), label=label, subject=sid, split=split, apex=0, num_frames=1))
+        return Manifest(self.name, list(CLASSES), samples, ProtocolSpec("official", eval_split="val"),
+                        modality="image", root=str(root), info={"apex_convention": None})
+
+
+def factory(options: SFEWOptions, root: Path | None, cache_dir: Path) -> SFEW:
+    return SFEW("sfew", options, root, cache_dir)

@@ -1,0 +1,8 @@
+"""``ferbench prepare``: face tracks of a real dataset, aligned, cropped and re-encoded once.
+
+Modules: :mod:`.faces` (MTCNN detection and track selection), :mod:`.track`
+(gap filling and temporal smoothing), :mod:`.align` (eye alignment and square
+crop), :mod:`.encode` (H.264 I+P with a fixed GOP), :mod:`.pipeline`
+(parallel, resumable driver with a failure report), :mod:`.store` (the
+prepared folder and how adapters read it).
+"""
