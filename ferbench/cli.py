@@ -1,7 +1,7 @@
 """The ``ferbench`` command line.
 
 ``ferbench list [KIND]``, ``info NAME``, ``plugins``, ``run``, ``leaderboard``,
-``folds``, ``synth preview``. User errors print one line (no traceback) and
+``folds``, ``synth preview``, ``prepare``. User errors print one line (no traceback) and
 exit with status 2.
 """
 
@@ -202,6 +202,28 @@ def cmd_synth_preview(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------- prepare
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from .datasets.adapters.base import RealDataset
+    from .options import build_options
+    from .prepare.pipeline import prepare_dataset
+
+    spec = _registry().get("dataset", args.dataset)
+    options = build_options(spec.options, parse_key_values(args.dataset_opt or [], flag="--dataset-opt"), owner=f"dataset '{spec.name}'")
+    adapter = spec.factory(options, Path(args.root).expanduser() if args.root else None, Path(args.cache_dir).expanduser())
+    if not isinstance(adapter, RealDataset):
+        raise FerbenchError(f"dataset '{spec.name}' has nothing to prepare (its videos are generated face crops); "
+                            f"prepare works on real datasets such as afew, ckplus or folder")
+    if args.workers < 1:
+        raise FerbenchError(f"--workers must be at least 1, got {args.workers}")
+    report = prepare_dataset(adapter, workers=args.workers, progress=not args.no_progress and sys.stderr.isatty())
+    print(report.summary())
+    if report.failed:
+        print(f"{len(report.failed)} items failed (listed in {report.dir / 'failures.json'}); they are left out of runs")
+    print(f"prepared data: {report.dir}  (used by 'ferbench run --dataset {spec.name} --root {args.root}' with the same --dataset-opt)")
+    return 0
+
+
 # ----------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ferbench", description="Plugin-based facial expression recognition benchmark.")
@@ -253,6 +275,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--cache-dir", default=DEFAULT_CACHE)
     p.set_defaults(func=cmd_folds)
+
+    p = sub.add_parser("prepare", help="detect, align and crop faces of a real dataset and re-encode them (once, resumable)")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--root", help="dataset root in its official layout")
+    p.add_argument("--dataset-opt", action="append", metavar="KEY=VALUE", help="dataset / prepare option (repeatable)")
+    p.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1), help="worker processes")
+    p.add_argument("--cache-dir", default=DEFAULT_CACHE)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_prepare)
 
     p = sub.add_parser("synth", help="SynthFER tools")
     ss = p.add_subparsers(dest="synth_command", required=True, metavar="SUBCOMMAND")
