@@ -1,0 +1,44 @@
+"""ferbench plugin ``relgan``: Face Reenactment Based FER (REL-GAN; Ali and Hughes, 2020).
+
+Components: disentangler ``relgan`` (REL-GAN pre-training, Eq. 1-4, as a
+cached stage; then hands its G_es to the backbone), backbones
+``relgan-encoder`` (frozen G_es -> 30-d f(e)) and ``relgan-cnn`` (the
+paper's CNN baseline encoder, trained end to end), aggregator ``relgan-mlp``
+(MLP on f(e)). See README.md in this folder.
+"""
+
+from __future__ import annotations
+
+from ferbench.components import ComponentSpec
+from ferbench.hookspecs import hookimpl
+
+from .components import build_cnn, build_encoder, build_mlp, build_relgan
+from .options import EncoderOptions, MLPOptions, RelGANOptions
+from .reported import PAPER, reported_results
+
+
+@hookimpl
+def ferbench_backbones() -> list[ComponentSpec]:
+    return [
+        ComponentSpec("backbone", "relgan-encoder", build_encoder, EncoderOptions,
+                      "frozen REL-GAN G_es per frame -> 30-d f(e); weights from --disentangler relgan (random otherwise)", paper=PAPER),
+        ComponentSpec("backbone", "relgan-cnn", build_cnn, EncoderOptions,
+                      "REL-GAN's CNN baseline: the G_es architecture trained end to end (use with aggregator mean)", paper=PAPER),
+    ]
+
+
+@hookimpl
+def ferbench_aggregators() -> list[ComponentSpec]:
+    return [ComponentSpec("aggregator", "relgan-mlp", build_mlp, MLPOptions,
+                          "masked mean of f(e) over frames + MLP (REL-GAN stage 2 classifier)", paper=PAPER)]
+
+
+@hookimpl
+def ferbench_disentanglers() -> list[ComponentSpec]:
+    return [ComponentSpec("disentangler", "relgan", build_relgan, RelGANOptions,
+                          "REL-GAN face-reenactment pre-training (cached stage), then G_es frozen in relgan-encoder", paper=PAPER)]
+
+
+@hookimpl
+def ferbench_reported_results():
+    return reported_results()
