@@ -190,3 +190,19 @@ def test_activation_map_png(tmp_path):
     assert path.read_bytes()[:4] == b"\x89PNG" and path.stat().st_size > 5000
     with pytest.raises(ValueError, match="clip_scores"):
         plot_activation_map(a[:, :2], tmp_path / "bad.png", classes=["x", "y", "z"], shown_class=0)
+
+
+def test_run_file_and_reported_rows_share_the_paper_combination(registry):
+    from pathlib import Path
+
+    from ferbench.engine.assemble import resolve
+    from ferbench.engine.config import load_config_file
+    from ferbench_ceflnet.reported import FULL, combination
+
+    toml = Path(__file__).resolve().parents[1] / "plugins" / "ferbench_ceflnet" / "ceflnet.toml"
+    config = make_config(**load_config_file(toml))
+    t = config.train
+    assert (t.optimizer, t.lr, t.weight_decay, t.schedule, t.batch_size, t.epochs) == ("adam", 1e-4, 1e-4, "cosine", 8, 120)
+    assert resolve(config, registry).combination == FULL
+    ablation = make_config({"aggregator": "eian", "backbone": "resnet18"}, {"input": {"sampling": "clips", "size": 224}, "aggregator": {"eian": "false"}})
+    assert resolve(ablation, registry).combination == combination(eian=False)

@@ -5,7 +5,20 @@ from __future__ import annotations
 from ferbench.components import ReportedResult
 
 PAPER = "ceflnet"
-FULL = "rgb+resnet18+eian+none+none"
+
+
+def _label(name: str, **options: object) -> str:
+    """A component label as the leaderboard writes it: name plus sorted non-default options."""
+    return f"{name}[{','.join(f'{k}={v}' for k, v in sorted(options.items()))}]" if options else name
+
+
+def combination(clip_frames: int = 5, aggregator: str = "eian", **aggregator_options: object) -> str:
+    """The paper's setup as a ferbench combination: 7 clips x ``clip_frames`` RGB frames at 224, ResNet-18."""
+    rgb = {"sampling": "clips", "size": 224, **({"clip_frames": clip_frames} if clip_frames != 5 else {})}
+    return "+".join([_label("rgb", **rgb), "resnet18", _label(aggregator, **aggregator_options), "none", "none"])
+
+
+FULL = combination()
 
 
 def _r(method: str, combination: str, dataset: str, protocol: str, value: float, source: str) -> ReportedResult:
@@ -21,12 +34,12 @@ def reported_results() -> list[ReportedResult]:
         _r("CEFLNet", FULL, "afew", "AFEW 8.0 train/val", 53.98, "Table 4"),
         _r("CEFLNet", FULL, "dfew", "5-fold", 65.35, "Table 5"),
         # Table 6 ablation on BU-3DFE (eian options sal/lrl/eian switch the modules)
-        _r("ResNet-18", "rgb+resnet18+mean+none+none", "bu3dfe", bu, 62.77, "Table 6"),
-        _r("CNN-LSTM", "rgb+resnet18+lstm+none+none", "bu3dfe", bu, 79.17, "Table 6"),
-        _r("CEFLNet +SAL (lrl=false eian=false)", FULL, "bu3dfe", bu, 84.17, "Table 6"),
-        _r("CEFLNet +SAL+LRL (eian=false)", FULL, "bu3dfe", bu, 84.67, "Table 6"),
+        _r("ResNet-18", combination(aggregator="mean"), "bu3dfe", bu, 62.77, "Table 6"),
+        _r("CNN-LSTM", combination(aggregator="lstm"), "bu3dfe", bu, 79.17, "Table 6"),
+        _r("CEFLNet +SAL", combination(lrl=False, eian=False), "bu3dfe", bu, 84.17, "Table 6"),
+        _r("CEFLNet +SAL+LRL", combination(eian=False), "bu3dfe", bu, 84.67, "Table 6"),
         # Table 9: frames per clip on BU-3DFE (7 clips)
-        _r("CEFLNet 7x2 frames", FULL, "bu3dfe", bu, 85.00, "Table 9"),
-        _r("CEFLNet 7x10 frames", FULL, "bu3dfe", bu, 84.17, "Table 9"),
-        _r("CEFLNet 7x15 frames", FULL, "bu3dfe", bu, 84.17, "Table 9"),
+        _r("CEFLNet 7x2 frames", combination(clip_frames=2), "bu3dfe", bu, 85.00, "Table 9"),
+        _r("CEFLNet 7x10 frames", combination(clip_frames=10), "bu3dfe", bu, 84.17, "Table 9"),
+        _r("CEFLNet 7x15 frames", combination(clip_frames=15), "bu3dfe", bu, 84.17, "Table 9"),
     ]
