@@ -1,0 +1,197 @@
+"""Compressed-domain inputs of IFERCV: ``residual``, ``residual-acc``, ``mv``, ``residual+mv``, ``iframe``.
+
+``load`` decodes the video once with motion-vector export
+(:func:`ferbench.data.compressed.extract`), resizes to ``size`` x ``size`` and
+returns (cached by the engine):
+
+* ``residual`` float16 [P, 3, S, S], Δ^t / 255 (signed, in [-1, 1]) per P-frame
+  (accumulated to the GOP's I-frame when ``accumulate``);
+* ``mv`` float16 [P, 2, S, S], T^t = (dx, dy) in pixels of the resized frame;
+* ``iframes`` uint8 [G, 3, S, S], the decoded I-frames; ``gop`` int64 [P], each
+  P-frame's GOP;
+* ``apex`` uint8 [3, S, S], the decoded apex frame (``Sample.apex``; when the
+  dataset does not know it: the last frame, as in CK+, or the middle frame with
+  ``apex_fallback=middle``, as in MMI).
+
+``sample`` picks T P-frames (TSN segments over the P-frames: random in
+training, centres in evaluation) and returns ``x`` [T, C, S, S] plus the side
+inputs ``iframe`` [3, S, S] and ``apex`` [3, S, S] (ImageNet-normalised RGB)
+that the ``ifercv`` disentangler uses through ``Batch.side``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+
+from ferbench.components import InputSignature
+from ferbench.data.compressed import extract
+from ferbench.data.frame_sampling import segment_indices
+from ferbench.data.manifest import Sample
+from ferbench.errors import OptionError
+from ferbench.options import stable_hash
+
+IMAGENET_MEAN = torch.tensor((0.485, 0.456, 0.406)).view(3, 1, 1)
+IMAGENET_STD = torch.tensor((0.229, 0.224, 0.225)).view(3, 1, 1)
+
+#: input name -> (channels of x, what x holds)
+KINDS = {
+    "residual": (3, "residual"),
+    "residual-acc": (3, "residual"),
+    "mv": (2, "mv"),
+    "residual+mv": (5, "residual+mv"),
+    "iframe": (3, "iframe"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class CompressedOptions:
+    """Options of the compressed-domain inputs.
+
+    Attributes:
+        frames: T, P-frames (I-frames for ``iframe``) per sample.
+        size: side of the square maps, pixels (residuals and I-frames are area-resized, vectors rescaled).
+        accumulate: residuals accumulated to the GOP's I-frame (CoViAR) instead of to the previous frame.
+        intra: prediction of intra (vector-less) pixels: ``colocated`` (previous frame, zero motion) or ``raw`` (zero).
+        refs: candidate reference frames per block (1 = previous frame; 3 for default-x264 files).
+        mv_norm: motion vectors are divided by this many pixels in ``x``.
+        identity_frame: I-frame given as side input ``iframe``: ``first`` (the video's first frame,
+            usually neutral, as in the paper) or ``gop`` (the I-frame of the first sampled P-frame's GOP).
+        apex_fallback: apex when ``Sample.apex`` is unknown: ``last`` (CK+-like) or ``middle`` (MMI-like).
+        hflip: random horizontal flips in training (mirrors dx of motion vectors too).
+    """
+
+    frames: int = 8
+    size: int = 64
+    accumulate: bool = False
+    intra: Literal["colocated", "raw"] = "colocated"
+    refs: int = 1
+    mv_norm: float = 4.0
+    identity_frame: Literal["first", "gop"] = "first"
+    apex_fallback: Literal["last", "middle"] = "last"
+    hflip: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class ResidualAccOptions(CompressedOptions):
+    """Options of ``residual-acc`` (``residual`` with ``accumulate=true``).
+
+    Attributes:
+        accumulate: residuals accumulated to the GOP's I-frame (CoViAR).
+    """
+
+    accumulate: bool = True
+
+
+def _resize(x: torch.Tensor, size: int) -> torch.Tensor:
+    """[N, C, H, W] float -> [N, C, size, size] (area when shrinking, bilinear when growing)."""
+    if x.shape[-2:] == (size, size):
+        return x
+    if x.shape[-1] >= size and x.shape[-2] >= size:
+        return F.interpolate(x, size=(size, size), mode="area")
+    return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+
+
+class CompressedInput:
+    """One of :data:`KINDS`; see the module docstring for ``load`` and ``sample``."""
+
+    def __init__(self, kind: str, options: CompressedOptions) -> None:
+        if kind not in KINDS:
+            raise OptionError(f"unknown compressed input {kind!r} (valid: {', '.join(KINDS)})")
+        o = options
+        if o.frames < 1 or o.size < 16:
+            raise OptionError(f"input '{kind}' needs frames >= 1 and size >= 16, got frames={o.frames} size={o.size}")
+        if o.intra not in ("colocated", "raw") or o.identity_frame not in ("first", "gop") or o.apex_fallback not in ("last", "middle"):
+            raise OptionError(f"input '{kind}': intra must be colocated|raw, identity_frame first|gop, apex_fallback last|middle")
+        if o.refs < 1 or o.mv_norm <= 0:
+            raise OptionError(f"input '{kind}' needs refs >= 1 and mv_norm > 0")
+        self.kind, self.options = kind, o
+        channels, self.holds = KINDS[kind]
+        s = o.size
+        self.signature = InputSignature(channels=channels, frames=o.frames, height=s, width=s,
+                                        side={"iframe": (3, s, s), "apex": (3, s, s)})
+
+    def cache_key(self) -> str:
+        o = self.options
+        return stable_hash({"kind": self.holds, "size": o.size, "acc": o.accumulate, "intra": o.intra,
+                            "refs": o.refs, "apex": o.apex_fallback, "v": 1})
+
+    def _apex_position(self, sample: Sample) -> int:
+        if sample.apex is not None:
+            return int(sample.apex)
+        if self.options.apex_fallback == "last":
+            return -1
+        return -2 if sample.num_frames is None else sample.num_frames // 2
+
+    def load(self, sample: Sample) -> dict[str, torch.Tensor]:
+        """Decode and extract; tensors as in the module docstring."""
+        o = self.options
+        apex = self._apex_position(sample)
+        need_res = self.holds in ("residual", "residual+mv")
+        need_mv = self.holds in ("mv", "residual+mv")
+        v = extract(sample.path, want_mv=True, want_residual=need_res and not o.accumulate,
+                    accumulate=need_res and o.accumulate, want_iframes=True,
+                    keep_frames=(apex,) if apex != -2 else (), intra=o.intra, refs=o.refs)
+        if apex == -2:  # middle of a video whose length the manifest does not know
+            apex = v.num_frames // 2
+            v.frames = extract(sample.path, want_mv=False, want_residual=False, want_iframes=False,
+                               keep_frames=(apex,), refs=1).frames
+        h, w = v.iframes.shape[1:3]
+        out: dict[str, torch.Tensor] = {
+            "iframes": _resize(torch.from_numpy(v.iframes).permute(0, 3, 1, 2).float(), o.size).round().clamp(0, 255).to(torch.uint8),
+            "apex": _resize(torch.from_numpy(v.frames).permute(0, 3, 1, 2).float(), o.size)[0].round().clamp(0, 255).to(torch.uint8),
+            "gop": torch.from_numpy(v.gop_index[v.p_index]),
+            "p_index": torch.from_numpy(v.p_index),
+        }
+        if need_res:
+            res = v.residual_acc if o.accumulate else v.residual
+            out["residual"] = _resize(torch.from_numpy(res).permute(0, 3, 1, 2) / 255.0, o.size).half()
+        if need_mv:
+            mv = _resize(torch.from_numpy(v.mv).permute(0, 3, 1, 2), o.size)
+            mv[:, 0] *= o.size / w
+            mv[:, 1] *= o.size / h
+            out["mv"] = mv.half()
+        return out
+
+    def sample(self, loaded: dict[str, torch.Tensor], *, train: bool, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        """``{"x": [T, C, S, S] float32, "iframe": [3, S, S], "apex": [3, S, S]}``."""
+        o = self.options
+        iframes = loaded["iframes"]
+        if self.holds == "iframe":
+            idx = segment_indices(iframes.shape[0], o.frames, train=train, generator=generator)
+            x = (iframes[idx].float() / 255.0 - IMAGENET_MEAN) / IMAGENET_STD
+            first_gop = int(idx[0])
+        else:
+            p = loaded["gop"].shape[0]
+            idx = segment_indices(p, o.frames, train=train, generator=generator)
+            parts = []
+            if "residual" in loaded and self.holds != "mv":
+                parts.append(loaded["residual"][idx].float())
+            if self.holds in ("mv", "residual+mv"):
+                parts.append(loaded["mv"][idx].float() / o.mv_norm)
+            x = torch.cat(parts, 1)
+            first_gop = int(loaded["gop"][idx[0]])
+        ident = iframes[0 if o.identity_frame == "first" else first_gop]
+        side = {
+            "iframe": (ident.float() / 255.0 - IMAGENET_MEAN) / IMAGENET_STD,
+            "apex": (loaded["apex"].float() / 255.0 - IMAGENET_MEAN) / IMAGENET_STD,
+        }
+        if train and o.hflip and torch.rand(1, generator=generator).item() < 0.5:
+            x = x.flip(-1)
+            if self.holds in ("mv", "residual+mv"):
+                x[:, -2] = -x[:, -2]  # dx changes sign under a mirror
+            side = {k: v.flip(-1) for k, v in side.items()}
+        return {"x": x.contiguous(), **{k: v.contiguous() for k, v in side.items()}}
+
+
+def builder(kind: str):
+    """The factory of input ``kind``: ``options -> CompressedInput``."""
+
+    def build(options: CompressedOptions) -> CompressedInput:
+        return CompressedInput(kind, options)
+
+    build.__name__ = f"build_{kind.replace('+', '_').replace('-', '_')}"
+    return build
