@@ -165,8 +165,15 @@ def prepare_manifest(manifest: Manifest, pdir: Path, opts: dict[str, Any], worke
 
     workers = max(1, min(workers, len(todo)))
     if workers == 1:
-        for s in todo:
-            record(s, prepare_item(s, manifest.modality, str(pdir), opts))
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # one core, like a worker (and a fair frames/s per core)
+        try:
+            for s in todo:
+                record(s, prepare_item(s, manifest.modality, str(pdir), opts))
+        finally:
+            torch.set_num_threads(threads)
     else:
         ctx = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as pool:
