@@ -44,8 +44,8 @@ def _config(args, aggregator: str, seed: int):
     return make_config(
         {"dataset": args.dataset, "input": "rgb", "backbone": args.backbone, "aggregator": aggregator},
         {
-            "dataset": {"size": args.size, **dict(kv.split("=", 1) for kv in args.dataset_opt)},
-            "input": {"sampling": "clips", "size": args.size, "hflip": "true"},
+            "dataset": {"size": args.data_size, **dict(kv.split("=", 1) for kv in args.dataset_opt)},
+            "input": {"sampling": "clips", "size": args.size, "hflip": "true", "clip_frames": args.clip_frames},
             "aggregator": {"clips": 7} if aggregator == "eian" else {},
         },
         {"epochs": args.epochs, "batch_size": args.batch_size, "optimizer": "adam", "lr": args.lr,
@@ -114,8 +114,10 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--size", type=int, default=64, help="frame side (dataset and input), pixels")
+    p.add_argument("--size", type=int, default=64, help="input frame side (rgb resize), pixels")
+    p.add_argument("--data-size", type=int, default=64, help="SynthFER frame side (generation), pixels")
     p.add_argument("--backbone", default="small-cnn")
+    p.add_argument("--clip-frames", type=int, default=5, help="frames per clip (7 clips)")
     p.add_argument("--fold", type=int, default=0)
     p.add_argument("--out", default="/tmp/ceflnet-bench")
     p.add_argument("--cache-dir", default="~/.cache/ferbench")
@@ -135,7 +137,7 @@ def main() -> None:
                 row.update(localisation(runner, args.fold, Path(args.plot) if args.plot else None, seed, args.plots_per_seed))
             results.append(row)
             print(json.dumps(row), flush=True)
-    print(f"\n{args.dataset}, fold {args.fold}, {args.backbone} at {args.size}x{args.size}, 7 clips x 5 frames, "
+    print(f"\n{args.dataset}, fold {args.fold}, {args.backbone} at {args.size}x{args.size}, 7 clips x {args.clip_frames} frames, "
           f"{args.epochs} epochs, adam lr {args.lr}, batch {args.batch_size}")
     print("| aggregator | seeds | WAR % (mean ± std) | UAR % (mean ± std) |\n|---|---|---|---|")
     for agg in args.aggregators.split(","):
