@@ -21,7 +21,7 @@ from .reported import PAPER, reported_results
 def ferbench_backbones() -> list[ComponentSpec]:
     return [
         ComponentSpec("backbone", "relgan-encoder", build_encoder, EncoderOptions,
-                      "frozen REL-GAN G_es per frame -> 30-d f(e); weights from --disentangler relgan (random otherwise)", paper=PAPER),
+                      "REL-GAN G_es per frame -> 30-d f(e), loaded and frozen by --disentangler relgan", paper=PAPER),
         ComponentSpec("backbone", "relgan-cnn", build_cnn, EncoderOptions,
                       "REL-GAN's CNN baseline: the G_es architecture trained end to end (use with aggregator mean)", paper=PAPER),
     ]

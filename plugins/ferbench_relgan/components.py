@@ -32,31 +32,40 @@ FIX = "--backbone relgan-encoder --aggregator relgan-mlp --input-opt size=96"
 class RelGANEncoderBackbone(Backbone):
     """G_es per frame: [N, C, H, W] -> f(e) [N, expression_dim].
 
-    Frames are brought to ``image_size`` by :func:`networks.fit_to`. When
-    ``frozen`` (``relgan-encoder``) every parameter has ``requires_grad=False``
-    and G_es stays in eval mode (BatchNorm statistics fixed) even while the
-    model trains; its weights come from the ``relgan`` disentangler's stage
-    (``pretrained`` becomes True). Without that stage it is a frozen *random*
-    G_es, a control. Not frozen (``relgan-cnn``): the paper's CNN baseline
-    encoder, trained end to end.
+    Frames are brought to ``image_size`` by :func:`networks.fit_to`.
+    ``relgan-encoder`` (``frozen_by_stage``): the ``relgan`` disentangler's
+    stage copies its pre-trained G_es in and freezes it (:meth:`load_encoder`:
+    ``requires_grad=False``, G_es kept in eval mode so BatchNorm statistics
+    stay fixed while the classifier trains, ``pretrained`` True). Until then
+    it is trainable (without ``--disentangler relgan`` it trains end to end,
+    like ``relgan-cnn``). ``relgan-cnn``: the paper's CNN baseline encoder,
+    always trained end to end; the ``relgan`` disentangler refuses it.
     """
 
-    def __init__(self, options: EncoderOptions, signature: InputSignature, *, frozen: bool) -> None:
+    def __init__(self, options: EncoderOptions, signature: InputSignature, *, frozen_by_stage: bool) -> None:
         super().__init__()
         self.options = options
         self.encoder = Encoder(signature.channels, options.base_channels, options.expression_dim, options.image_size)
         self.out_dim = options.expression_dim
-        self.frozen = frozen
+        self.frozen_by_stage = frozen_by_stage
         self.register_buffer("pretrained", torch.zeros((), dtype=torch.bool))
-        if frozen:
-            self.encoder.requires_grad_(False)
-            self.encoder.eval()
+
+    @property
+    def frozen(self) -> bool:
+        """True once a pre-trained G_es was loaded (and frozen)."""
+        return bool(self.pretrained)
 
     def train(self, mode: bool = True) -> "RelGANEncoderBackbone":
         super().train(mode)
         if self.frozen:
             self.encoder.eval()
         return self
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # noqa: ANN001
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        if self.frozen:  # a checkpoint of a stage-2 model: keep G_es frozen
+            self.encoder.requires_grad_(False)
+            self.encoder.eval()
 
     def load_encoder(self, g_es: Encoder) -> None:
         """Copy a trained G_es (same architecture) in, freeze it, mark ``pretrained``."""
@@ -70,11 +79,11 @@ class RelGANEncoderBackbone(Backbone):
 
 
 def build_encoder(options: EncoderOptions, signature: InputSignature) -> RelGANEncoderBackbone:
-    return RelGANEncoderBackbone(options, signature, frozen=True)
+    return RelGANEncoderBackbone(options, signature, frozen_by_stage=True)
 
 
 def build_cnn(options: EncoderOptions, signature: InputSignature) -> RelGANEncoderBackbone:
-    return RelGANEncoderBackbone(options, signature, frozen=False)
+    return RelGANEncoderBackbone(options, signature, frozen_by_stage=False)
 
 
 class RelGANMLP(Aggregator):
@@ -138,7 +147,7 @@ class RelGAN(Disentangler):
     def _backbone(self, ctx: StageContext) -> RelGANEncoderBackbone:
         backbone = getattr(ctx.model, "backbone", None)
         name = type(backbone).__name__
-        if not isinstance(backbone, RelGANEncoderBackbone) or not backbone.frozen:
+        if not isinstance(backbone, RelGANEncoderBackbone) or not backbone.frozen_by_stage:
             what = "relgan-cnn (trained end to end)" if isinstance(backbone, RelGANEncoderBackbone) else name
             raise IncompatibleCombinationError(
                 f"disentangler 'relgan' pre-trains G_es for the frozen backbone 'relgan-encoder', but the run's backbone "
