@@ -212,3 +212,9 @@ def train_autoencoder(ae: AsymmetricAutoencoder, ctx: StageContext, o: SNAOption
     ae.eval()
     for p in ae.parameters():
         p.requires_grad_(False)
+    with torch.no_grad():
+        x = next(iter(frame_batches(ctx.train_loader, o.ae_batch_size, ctx.device, 0)), None)
+        if x is not None:
+            code = ae.encode(x)
+            ctx.log(f"sna autoencoder: code std per dimension {code.std(0).mean().item():.3f} "
+                    f"(compare with sigma), reconstruction MSE {(ae.decode(code) - x).pow(2).mean().item():.4f}")

@@ -65,7 +65,7 @@ class SNAOptions:
     """
 
     threshold: str = "batch"
-    sigma: float = 0.5
+    sigma: float = 0.1
     shared_noise: bool = True
     eval_mode: bool = True
     ae_epochs: int = 10
