@@ -104,10 +104,11 @@ def test_eian_softmax_sums_to_one_and_pe_is_the_top_clip_on_random_input():
     assert out.extras["frame_weights"].shape == (3, 7, 5)
 
 
-def test_padded_clip_behaves_like_a_shorter_video():
+@pytest.mark.parametrize("kernel", [1, 3])
+def test_padded_clip_behaves_like_a_shorter_video(kernel):
     torch.manual_seed(1)
-    agg = build_eian(EIANOptions(clips=4), 8, 3).eval()
-    short = build_eian(EIANOptions(clips=3), 8, 3).eval()
+    agg = build_eian(EIANOptions(clips=4, score_kernel=kernel), 8, 3).eval()
+    short = build_eian(EIANOptions(clips=3, score_kernel=kernel), 8, 3).eval()
     short.load_state_dict(agg.state_dict())
     f = torch.randn(2, 8, 8)
     mask = torch.ones(2, 8, dtype=torch.bool)

@@ -29,7 +29,7 @@ class EIANOptions:
         sal: self-attention learning inside each clip (Eq. 1); off = f' = f.
         lrl: local-global relation learning (Eqs. 2-3); off = mean of f' per clip.
         eian: emotional intensity activation (Eqs. 4-9); off = mean of clip features + FC (Table 6).
-        score_kernel: temporal kernel of the 1-D convolution W of Eq. 5 (odd).
+        score_kernel: kernel of the 1-D convolution W of Eq. 5 over the clips (odd; 1 = the paper's matrix W).
         dropout: dropout on the video representation before the FC q2.
         loss: "eq11" (Eq. 11: per-class binary cross-entropy of softmax probabilities) or "ce" (the run's loss).
     """
@@ -39,7 +39,7 @@ class EIANOptions:
     sal: bool = True
     lrl: bool = True
     eian: bool = True
-    score_kernel: int = 3
+    score_kernel: int = 1
     dropout: float = 0.0
     loss: Literal["eq11", "ce"] = "eq11"
 

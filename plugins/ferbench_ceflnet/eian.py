@@ -15,7 +15,8 @@ class EmotionalIntensityActivation(nn.Module):
 
     * V^f = H(R_1..R_n): the clip features stacked in temporal order, [B, n, D] (Eq. 4).
     * A = softmax over clips of W^T V^f, with W a 1-D convolution over the clip
-      axis (D -> K channels, kernel ``kernel``, 'same' padding): A [B, n, K],
+      axis (D -> K channels, kernel ``kernel``, 'same' zero padding; kernel 1 =
+      the D x K parameter matrix W of the paper applied to every clip): A [B, n, K],
       A[b, :, c] sums to one for every class c (Eq. 5).
     * M_c = A_{y^c} · V^f = Σ_i A[b, i, c] V^f_i: M [B, K, D], the emotional
       activation map, one clip-weighted video feature per class (Eq. 7).
@@ -26,7 +27,7 @@ class EmotionalIntensityActivation(nn.Module):
     ``clip_mask`` (bool [B, n], True = clip has real frames) keeps padded clips out of the softmax.
     """
 
-    def __init__(self, dim: int, num_classes: int, *, kernel: int = 3, dropout: float = 0.0) -> None:
+    def __init__(self, dim: int, num_classes: int, *, kernel: int = 1, dropout: float = 0.0) -> None:
         super().__init__()
         if kernel < 1 or kernel % 2 == 0:
             raise ValueError(f"eian: score_kernel must be odd and >= 1 (got {kernel})")
