@@ -221,3 +221,24 @@ def test_reported_rows(registry):
     key = {(r.method, r.dataset, r.metric): r.value for r in rows}
     assert key[("Our Model", "rafdb", "war")] == 81.60 and key[("Our Model (FL)", "rafdb", "uar")] == 74.14
     assert key[("Our Model", "ckplus", "war")] == 95.41 and key[("Our Model", "oulu", "war")] == 84.86
+
+
+def test_real_face_mesh_recovers_an_in_plane_rotation():
+    pytest.importorskip("mediapipe", reason="MediaPipe face mesh is the optional extra: pip install -e '.[mesh]'")
+    import skimage.data
+    import skimage.transform
+
+    from ferbench_recentral3d.face_points import MESH_TO_68, mesh_estimator
+
+    assert len(MESH_TO_68) == len(set(MESH_TO_68.tolist())) == 68
+    img = skimage.data.astronaut()
+    est = mesh_estimator()
+    p0 = est(img)
+    rot = skimage.transform.rotate(img, 20.0, preserve_range=True).round().astype(np.uint8)
+    p1 = est(rot)
+    assert p0.shape == p1.shape == (468, 3)
+    tpl = frontal_template()
+    recovered = procrustes(p1[MESH_TO_68], tpl).rotation.T @ procrustes(p0[MESH_TO_68], tpl).rotation
+    assert rotation_angle_deg(recovered, euler_matrix(0, 0, -20.0)) < 4.0  # skimage turns counter-clockwise
+    shading = recentralize(p0, correspondences=MESH_TO_68)
+    assert shading.visible.mean() > 0.3
