@@ -5,7 +5,7 @@
 returns (cached by the engine):
 
 * ``residual`` float16 [P, 3, S, S], Δ^t / 255 (signed, in [-1, 1]) per P-frame
-  (accumulated to the GOP's I-frame when ``accumulate``);
+  (accumulated to the GOP's I-frame when ``accumulate``); ``x`` holds Δ^t / ``residual_scale``;
 * ``mv`` float16 [P, 2, S, S], T^t = (dx, dy) in pixels of the resized frame;
 * ``iframes`` uint8 [G, 3, S, S], the decoded I-frames; ``gop`` int64 [P], each
   P-frame's GOP;
@@ -57,6 +57,8 @@ class CompressedOptions:
         accumulate: residuals accumulated to the GOP's I-frame (CoViAR) instead of to the previous frame.
         intra: prediction of intra (vector-less) pixels: ``colocated`` (previous frame, zero motion) or ``raw`` (zero).
         refs: candidate reference frames per block (1 = previous frame; 3 for default-x264 files).
+        residual_scale: residuals are divided by this many 8-bit levels in ``x`` (coded residuals are
+            a few levels; /255 would leave them below BatchNorm's epsilon).
         mv_norm: motion vectors are divided by this many pixels in ``x``.
         identity_frame: I-frame given as side input ``iframe``: ``first`` (the video's first frame,
             usually neutral, as in the paper) or ``gop`` (the I-frame of the first sampled P-frame's GOP).
@@ -69,7 +71,8 @@ class CompressedOptions:
     accumulate: bool = False
     intra: Literal["colocated", "raw"] = "colocated"
     refs: int = 1
-    mv_norm: float = 4.0
+    residual_scale: float = 8.0
+    mv_norm: float = 1.0
     identity_frame: Literal["first", "gop"] = "first"
     apex_fallback: Literal["last", "middle"] = "last"
     hflip: bool = True
@@ -106,8 +109,8 @@ class CompressedInput:
             raise OptionError(f"input '{kind}' needs frames >= 1 and size >= 16, got frames={o.frames} size={o.size}")
         if o.intra not in ("colocated", "raw") or o.identity_frame not in ("first", "gop") or o.apex_fallback not in ("last", "middle"):
             raise OptionError(f"input '{kind}': intra must be colocated|raw, identity_frame first|gop, apex_fallback last|middle")
-        if o.refs < 1 or o.mv_norm <= 0:
-            raise OptionError(f"input '{kind}' needs refs >= 1 and mv_norm > 0")
+        if o.refs < 1 or o.mv_norm <= 0 or o.residual_scale <= 0:
+            raise OptionError(f"input '{kind}' needs refs >= 1, mv_norm > 0 and residual_scale > 0")
         self.kind, self.options = kind, o
         channels, self.holds = KINDS[kind]
         s = o.size
@@ -169,7 +172,7 @@ class CompressedInput:
             idx = segment_indices(p, o.frames, train=train, generator=generator)
             parts = []
             if "residual" in loaded and self.holds != "mv":
-                parts.append(loaded["residual"][idx].float())
+                parts.append(loaded["residual"][idx].float() * (255.0 / o.residual_scale))
             if self.holds in ("mv", "residual+mv"):
                 parts.append(loaded["mv"][idx].float() / o.mv_norm)
             x = torch.cat(parts, 1)
