@@ -33,7 +33,10 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--bs", default="7,14,28")
     ap.add_argument("--skip-bs", action="store_true")
+    ap.add_argument("--only-bs", action="store_true")
     a = ap.parse_args()
+    if a.only_bs:
+        return batch_sizes(int(a.seeds.split(",")[0]), [int(b) for b in a.bs.split(",")])
     rows, thresholds = [], {}
     for seed in [int(s) for s in a.seeds.split(",")]:
         bt = summarise(run(f"bt-s{seed}", "sna", {"threshold": "batch"}, seed=seed, dataset_opts=NOISY))
@@ -56,13 +59,19 @@ def main() -> None:
     print(table, flush=True)
     if a.skip_bs:
         return
-    seed = int(a.seeds.split(",")[0])
-    bs_rows = []
-    for bs in [int(b) for b in a.bs.split(",")]:
+    batch_sizes(int(a.seeds.split(",")[0]), [int(b) for b in a.bs.split(",")])
+
+
+def batch_sizes(seed: int, sizes: list[int]) -> None:
+    """BT and T at each batch size; T = the mean Div of the BT run at the first (largest) batch size."""
+    bs_rows, thresholds = [], {}
+    for bs in sizes:
         lr = TRAIN["lr"] * bs / 14  # the paper scales the LR with the batch size (Table VI)
-        for name, thr in (("bt", "batch"), ("t", str(thresholds[seed]))):
+        for name in ("bt", "t"):
+            thr = "batch" if name == "bt" else str(thresholds[seed])
             r = summarise(run(f"bs{bs}-{name}-s{seed}", "sna", {"threshold": thr}, seed=seed, dataset_opts=NOISY,
                               train={"batch_size": bs, "lr": lr}))
+            thresholds.setdefault(seed, round(r["div"], 6))
             bs_rows.append(r | {"batch_size": bs, "lr": lr})
             print(f"bs {bs} {name}: WAR {r['war']} masked {r['masked']} precision {r['precision']}", flush=True)
             save("batch_size.json", {"rows": bs_rows, "threshold": thresholds[seed]})

@@ -142,7 +142,7 @@ def train_stage1(ae: AsymmetricAutoencoder, ctx: StageContext, o: SNAOptions) ->
         opt = torch.optim.SGD(params, lr=o.ae_lr, momentum=0.9, weight_decay=o.ae_weight_decay)
     else:
         opt = torch.optim.Adam(params, lr=o.ae_lr, weight_decay=o.ae_weight_decay)
-    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, o.ae_step), gamma=0.1)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=o.ae_step or 10**9, gamma=0.1 if o.ae_step else 1.0)
     ae.train()
     for epoch in range(o.ae_epochs):
         total, n = 0.0, 0

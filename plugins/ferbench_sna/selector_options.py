@@ -38,7 +38,8 @@ class SNAOptions:
         ae_optimizer: stage 1 optimiser: "sgd" (paper, momentum 0.9) or "adam" (CPU default: converges in few steps).
         ae_lr: stage 1 learning rate (paper 1e-3).
         ae_weight_decay: stage 1 weight decay (paper 4e-4).
-        ae_step: stage 1 learning rate x0.1 every this many epochs (paper 10).
+        ae_step: stage 1 learning rate x0.1 every this many epochs (paper 10); 0 = constant (CPU default:
+            with few steps per epoch the paper's decay would stop learning early).
         ae_alpha_input: alpha_0 of Eq. 4 for the input scale (paper 4; other scales 1).
         ae_dropout: dropout of PreProcess and E-Conv-a..c (paper 0.1).
         refine_epochs: stage 2 (Loss_G, WGAN) epochs (paper 100; scaled down for CPU); 0 skips stage 2.
@@ -73,7 +74,7 @@ class SNAOptions:
     ae_optimizer: Literal["adam", "sgd"] = "adam"
     ae_lr: float = 1e-3
     ae_weight_decay: float = 4e-4
-    ae_step: int = 10
+    ae_step: int = 0
     ae_alpha_input: float = 4.0
     ae_dropout: float = 0.1
     refine_epochs: int = 2
@@ -112,6 +113,8 @@ def validate(o: SNAOptions) -> None:
     """One-line errors for values the stages cannot use."""
     if len(o.perceptual_weights) != 3:
         raise OptionError(f"selector 'sna': perceptual_weights needs 3 values (Conv3, Conv4, Conv5), got {o.perceptual_weights}")
+    if o.ae_step < 0:
+        raise OptionError(f"selector 'sna': ae_step={o.ae_step} must be >= 0 (0 = constant learning rate)")
     if o.ae_epochs < 0 or o.refine_epochs < 0 or o.perceptual_epochs < 0:
         raise OptionError("selector 'sna': ae_epochs, refine_epochs and perceptual_epochs must be >= 0")
     if o.ae_batch_size < 1 or o.refine_batch_size < 1 or o.critic_every < 1:
