@@ -69,8 +69,8 @@ class SNAOptions:
     sigma: float = 0.1
     shared_noise: bool = True
     eval_mode: bool = True
-    ae_epochs: int = 10
-    ae_batch_size: int = 32
+    ae_epochs: int = 25
+    ae_batch_size: int = 8
     ae_optimizer: Literal["adam", "sgd"] = "adam"
     ae_lr: float = 1e-3
     ae_weight_decay: float = 4e-4
@@ -78,7 +78,7 @@ class SNAOptions:
     ae_alpha_input: float = 4.0
     ae_dropout: float = 0.1
     refine_epochs: int = 2
-    refine_batch_size: int = 32
+    refine_batch_size: int = 16
     refine_lr: float = 1e-4
     critic_lr: float = 2e-5
     critic_every: int = 10
