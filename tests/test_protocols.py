@@ -81,3 +81,10 @@ def test_export(tmp_path):
     data = json.loads((tmp_path / "f.json").read_text())
     assert data["protocol"] == "5-fold subject-independent"
     assert [f["test"] for f in data["folds"]] == [list(f.test) for f in folds]
+
+
+def test_kfold_falls_back_to_grouping_when_no_class_can_be_stratified():
+    samples = [Sample(id=f"s{i}", path="", label=i % 7, subject=f"s{i}") for i in range(10)]  # every class < 10 members
+    m = Manifest("m", [str(i) for i in range(7)], samples, ProtocolSpec("kfold", folds=10))
+    folds = make_folds(m)
+    assert sorted(len(f.test) for f in folds) == [1] * 10

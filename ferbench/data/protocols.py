@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
 from ..errors import FerbenchError
 from .manifest import Manifest, Sample
@@ -60,8 +60,13 @@ def subject_kfold(samples: Sequence[Sample], k: int, seed: int) -> list[tuple[li
         )
     labels = np.array([s.label for s in samples])
     groups = np.array([subjects.index(s.subject) for s in samples])
-    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-    return [(list(tr), list(te)) for tr, te in splitter.split(np.zeros(len(samples)), labels, groups)]
+    x = np.zeros(len(samples))
+    try:
+        splits = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed).split(x, labels, groups)
+        return [(list(tr), list(te)) for tr, te in splits]
+    except ValueError:  # no class has k members: stratification impossible, group only
+        splits = GroupKFold(n_splits=k, shuffle=True, random_state=seed).split(x, labels, groups)
+        return [(list(tr), list(te)) for tr, te in splits]
 
 
 def predefined_folds(samples: Sequence[Sample], k: int) -> list[tuple[list[int], list[int]]]:
