@@ -114,7 +114,7 @@ def test_hand_built_video_recovers_the_known_motion_and_a_small_residual(tmp_pat
     inside = np.abs(v.residual[0, 24:40, 24:36]).mean()
     plain = np.abs(frames[1, 24:40, 24:36].astype(np.float32) - frames[0, 24:40, 24:36]).mean()
     assert inside < 3.0 and plain > 30.0
-    assert np.allclose(v.residual_acc[0], v.residual[0])  # one P-frame after the I-frame
+    assert np.allclose(v.residual_acc[0], v.residual[0], atol=1e-3)  # one P-frame after the I-frame
     assert v.frames.shape == (1, 64, 64, 3) and v.iframes.shape == (1, 64, 64, 3)
 
 

@@ -17,17 +17,24 @@ SIDE_SIG = InputSignature(channels=3, frames=4, height=32, width=32, side={"ifra
 TINY_ENCODER = {"encoder_subjects": "5", "encoder_heldout": "2", "encoder_epochs": "1"}
 
 
-def _toy_sample(registry, tmp_path):
-    spec = registry.get("dataset", "toy")
-    return spec.factory(spec.options(), None, tmp_path).manifest().samples[0]
+@pytest.fixture(scope="module")
+def toy_sample(tmp_path_factory):
+    """One toy video (6 frames, GOP 4: I P P P I P), generated once for the module."""
+    import importlib.metadata as md
+
+    from ferbench.plugins import ENTRY_POINT_GROUP, Registry
+
+    reg = Registry(entry_points=[md.EntryPoint(name="toy", value="toy_plugin", group=ENTRY_POINT_GROUP)])
+    spec = reg.get("dataset", "toy")
+    return spec.factory(spec.options(), None, tmp_path_factory.mktemp("toy")).manifest().samples[0]
 
 
 @pytest.mark.parametrize("name,channels", [("residual", 3), ("residual-acc", 3), ("mv", 2), ("residual+mv", 5), ("iframe", 3)])
-def test_inputs_conform(registry, tmp_path, name, channels):
+def test_inputs_conform(registry, toy_sample, name, channels):
     spec = registry.get("input", name)
-    check_component(spec, sample=_toy_sample(registry, tmp_path))
+    check_component(spec, sample=toy_sample)
     rep = spec.factory(spec.options())
-    loaded = rep.load(_toy_sample(registry, tmp_path))
+    loaded = rep.load(toy_sample)
     drawn = rep.sample(loaded, train=False, generator=torch.Generator().manual_seed(0))
     assert drawn["x"].shape == (8, channels, 64, 64)
     assert drawn["iframe"].shape == drawn["apex"].shape == (3, 64, 64)

@@ -113,7 +113,8 @@ def mv_map(vectors: np.ndarray, height: int, width: int, *, return_blocks: bool 
         covered = np.zeros((height, width), bool)
         blocks = np.full((height, width), -1, np.int64)
         return (field, covered, blocks) if return_blocks else (field, covered)
-    v = vectors[vectors["source"] < 0]
+    past = vectors["source"] < 0
+    v = vectors if past.all() else vectors[past]
     scale = np.maximum(v["motion_scale"].astype(np.float32), 1.0)
     table = np.zeros((len(v) + 1, 2), np.float32)  # row 0: uncovered, zero motion
     table[1:, 0] = -v["motion_x"].astype(np.float32) / scale
@@ -121,25 +122,28 @@ def mv_map(vectors: np.ndarray, height: int, width: int, *, return_blocks: bool 
     bw_all, bh_all = v["w"].astype(np.int64), v["h"].astype(np.int64)
     x0_all = v["dst_x"].astype(np.int64) - bw_all // 2
     y0_all = v["dst_y"].astype(np.int64) - bh_all // 2
-    # paint block ids on a grid of c x c cells (c = 4 when every block is 4-aligned, as in H.264/MPEG-4)
-    c = 4 if not (np.any(x0_all % 4) or np.any(y0_all % 4) or np.any(bw_all % 4) or np.any(bh_all % 4)) else 1
+    # paint block ids on a grid of c x c cells (c = 4 when every block is 4-aligned, as in H.264/MPEG-4);
+    # a Python loop of slice assignments over the (tens to hundreds of) blocks beats fancy indexing
+    c = 1 if int(np.bitwise_or.reduce(np.concatenate([x0_all, y0_all, bw_all, bh_all]))) & 3 else 4
     hc, wc = -(-height // c), -(-width // c)
     ids = np.full((hc, wc), -1, np.int64)
-    for bw, bh in {(int(a), int(b)) for a, b in zip(bw_all, bh_all)}:
-        sel = np.nonzero((bw_all == bw) & (bh_all == bh))[0]
-        nh, nw = bh // c, bw // c
-        ys = y0_all[sel, None] // c + np.arange(nh)  # [n, nh]
-        xs = x0_all[sel, None] // c + np.arange(nw)  # [n, nw]
-        yy = np.broadcast_to(ys[:, :, None], (len(sel), nh, nw))
-        xx = np.broadcast_to(xs[:, None, :], (len(sel), nh, nw))
-        inside = (yy >= 0) & (yy < hc) & (xx >= 0) & (xx < wc)
-        ids[yy[inside], xx[inside]] = np.broadcast_to(sel[:, None, None], inside.shape)[inside]
+    for i, (x0, y0, bw, bh) in enumerate(zip((x0_all // c).tolist(), (y0_all // c).tolist(), (bw_all // c).tolist(), (bh_all // c).tolist())):
+        ids[max(y0, 0) : max(y0 + bh, 0), max(x0, 0) : max(x0 + bw, 0)] = i
     field = np.take(table, ids + 1, axis=0)  # row 0: uncovered, zero motion
     covered = ids >= 0
     if c > 1:
-        up = lambda a: np.repeat(np.repeat(a, c, 0), c, 1)[:height, :width]  # noqa: E731
-        field, covered, ids = up(field), up(covered), (up(ids) if return_blocks else ids)
+        field, covered = _upsample(field, c, height, width), _upsample(covered, c, height, width)
+        if return_blocks:
+            ids = _upsample(ids, c, height, width)
     return (field, covered, ids) if return_blocks else (field, covered)
+
+
+def _upsample(a: np.ndarray, c: int, height: int, width: int) -> np.ndarray:
+    """Nearest-neighbour x``c`` upsampling of the first two axes, cropped to ``height`` x ``width``."""
+    big = np.repeat(np.repeat(a, c, 0), c, 1)
+    if big.shape[:2] != (height, width):
+        big = np.ascontiguousarray(big[:height, :width])
+    return big
 
 
 def bilinear_sample(image: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
@@ -200,7 +204,7 @@ def residual(current: np.ndarray, reference: np.ndarray, field: np.ndarray, cove
 
 def best_reference(
     current: np.ndarray, references: list[np.ndarray], field: np.ndarray, covered: np.ndarray,
-    blocks: np.ndarray, intra: str = "colocated",
+    blocks: np.ndarray | None, intra: str = "colocated",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Motion-compensated prediction when a vector may point to one of several past frames.
 
@@ -234,6 +238,24 @@ def select_per_pixel(candidates: list[np.ndarray], choice: np.ndarray) -> np.nda
     h, w = choice.shape
     flat = np.stack(candidates).reshape(len(candidates) * h * w, -1)
     return np.take(flat, choice.ravel() * (h * w) + np.arange(h * w), axis=0).reshape(h, w, -1)
+
+
+class _Warp:
+    """MC(reference, T) in torch for one frame size: reference [1, 3, H, W] float, field [H, W, 2] -> [1, 3, H, W].
+
+    Same maths as :func:`motion_compensate` with ``intra="colocated"`` for fields that are
+    zero on uncovered pixels (as :func:`mv_map` returns them), in four tensor ops.
+    """
+
+    def __init__(self, height: int, width: int) -> None:
+        gx, gy = _grid(height, width)
+        sx, sy = 2.0 / max(width - 1, 1), 2.0 / max(height - 1, 1)
+        self.base = torch.from_numpy(np.stack([gx * sx - 1.0, gy * sy - 1.0], -1))[None]  # [1, H, W, 2]
+        self.scale = torch.tensor([sx, sy], dtype=torch.float32)
+
+    def __call__(self, reference: torch.Tensor, field: np.ndarray) -> torch.Tensor:
+        grid = self.base - torch.from_numpy(field) * self.scale
+        return F.grid_sample(reference, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 
 def chain_sources(previous_src: np.ndarray, field: np.ndarray) -> np.ndarray:
@@ -309,6 +331,8 @@ def extract(
     want_pos = {k for k in keep_frames if k >= 0}
     want_neg = any(k < 0 for k in keep_frames)
     prev = None
+    prev_t = None
+    warp = None
     history: list[np.ndarray] = []  # decoded frames since the I-frame, newest first
     acc_hist: list[np.ndarray] = []  # their accumulated source maps (same order)
     iframe = None
@@ -335,6 +359,7 @@ def extract(
                     kind = "I"  # a P-frame with no decoded reference is treated as a GOP start
                 types.append(kind)
                 gops.append(len(iframes) if kind == "I" else len(iframes) - 1)
+                cur_t = None
                 if kind == "I":
                     iframes.append(rgb)
                     iframe = rgb
@@ -345,15 +370,27 @@ def extract(
                 else:
                     sd = frame.side_data.get(av.sidedata.sidedata.Type.MOTION_VECTORS)
                     vectors = sd.to_ndarray() if sd is not None else None
-                    field, cov, blocks = mv_map(vectors, rgb.shape[0], rgb.shape[1], return_blocks=True)
+                    if refs > 1:
+                        field, cov, blocks = mv_map(vectors, rgb.shape[0], rgb.shape[1], return_blocks=True)
+                    else:
+                        (field, cov), blocks = mv_map(vectors, rgb.shape[0], rgb.shape[1]), None
                     if want_mv:
                         mvs.append(field)
                         covs.append(cov)
                     choice = None
-                    if want_residual or (accumulate and len(history) > 1):
+                    if want_residual and refs == 1:  # fast path: one torch warp of the previous frame
+                        cur_t = torch.from_numpy(rgb).permute(2, 0, 1)[None].float()
+                        if prev_t is None:
+                            prev_t = torch.from_numpy(prev).permute(2, 0, 1)[None].float()
+                        warp = warp or _Warp(*rgb.shape[:2])
+                        pred_t = warp(prev_t, field)
+                        if intra == "raw":
+                            pred_t = pred_t * torch.from_numpy(cov)
+                        res.append((cur_t - pred_t)[0])
+                    elif want_residual or (accumulate and len(history) > 1):
                         pred, choice = best_reference(rgb, history, field, cov, blocks, intra)
                         if want_residual:
-                            res.append(rgb.astype(np.float32) - pred)
+                            res.append(torch.from_numpy(rgb.astype(np.float32) - pred).permute(2, 0, 1))
                     if accumulate:
                         chained = [chain_sources(a, field) for a in acc_hist]
                         src = chained[0]
@@ -367,7 +404,7 @@ def extract(
                     history = ([rgb] + history)[: max(refs, 1)]
                 if n in want_pos:
                     kept[n] = rgb
-                prev = rgb
+                prev, prev_t = rgb, cur_t  # cur_t: the float tensor of rgb when the fast path made one
                 last = rgb
     except CompressedDomainError:
         raise
@@ -404,7 +441,7 @@ def extract(
         i_index=np.array([i for i, k in enumerate(types) if k == "I"], np.int64),
         mv=np.stack(mvs) if want_mv else None,
         covered=np.stack(covs) if want_mv else None,
-        residual=np.stack(res) if want_residual else None,
+        residual=torch.stack(res).permute(0, 2, 3, 1).numpy() if want_residual else None,
         residual_acc=np.stack(accs) if accumulate else None,
         iframes=np.stack(iframes) if want_iframes else None,
         frames=frames,

@@ -78,9 +78,9 @@ class IFERCVOptions:
     beta: float = 0.5
     recon_epochs: int = 3
     encoder_seed: int = 7919
-    encoder_subjects: int = 80
-    encoder_heldout: int = 16
-    encoder_epochs: int = 12
+    encoder_subjects: int = 40
+    encoder_heldout: int = 10
+    encoder_epochs: int = 6
     encoder_cache: str = ""
 
 

@@ -115,9 +115,9 @@ class PretrainSpec:
     """
 
     seed: int = 7919
-    subjects: int = 80
-    heldout: int = 16
-    epochs: int = 12
+    subjects: int = 40
+    heldout: int = 10
+    epochs: int = 6
     dim: int = 128
 
     def key(self) -> str:
