@@ -9,6 +9,7 @@ training setup for every model; Accuracy (WAR) and Class Accuracy (UAR).
 
 Models:
     fusion      shading3d + recentral3d-fusion (whole) + mean (apex frame, paper architecture)
+    fusion-nonoise  the same without the training-time Gaussian input noise (noise_var=0)
     base3d      shading3d + recentral3d-fusion[branches=base+3d] (Table 6 ablation)
     baselm      landmarks + recentral3d-fusion[branches=base+landmark]
     base        landmarks + recentral3d-fusion[branches=base] (2D branch only)
@@ -42,6 +43,7 @@ TRAIN = {"epochs": 12, "batch_size": 16, "optimizer": "adam", "lr": 1e-3, "weigh
 
 MODELS = {
     "fusion": ("shading3d", "recentral3d-fusion", {}, {}),
+    "fusion-nonoise": ("shading3d", "recentral3d-fusion", {}, {"noise_var": "0"}),
     "base3d": ("shading3d", "recentral3d-fusion", {}, {"branches": "base+3d"}),
     "baselm": ("landmarks", "recentral3d-fusion", {}, {"branches": "base+landmark"}),
     "base": ("landmarks", "recentral3d-fusion", {}, {"branches": "base"}),
@@ -68,8 +70,13 @@ def run(model: str, seeds: list[int], folds: list[int], threads: int) -> Path:
         print(f"[{model} s{seed}] done in {time.time() - t0:.0f}s", flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"synth_{model}.json"
-    path.write_text(json.dumps({"model": model, "combination": result.combination if hasattr(result, "combination") else
-                                f"{inp}+{backbone}", "input": inp, "backbone": backbone, "input_opts": in_opts,
+    if path.exists():  # keep the rows of other seeds/folds measured earlier with the same setup
+        old = json.loads(path.read_text())
+        if old.get("train") == TRAIN and old.get("dataset_opts") == DATASET_OPTS:
+            done = {(r["seed"], r["fold"]) for r in rows}
+            rows = [r for r in old["rows"] if (r["seed"], r["fold"]) not in done] + rows
+            rows.sort(key=lambda r: (r["seed"], r["fold"]))
+    path.write_text(json.dumps({"model": model, "input": inp, "backbone": backbone, "input_opts": in_opts,
                                 "backbone_opts": bb_opts, "dataset": DATASET, "dataset_opts": DATASET_OPTS,
                                 "train": TRAIN, "rows": rows}, indent=1))
     return path

@@ -38,12 +38,10 @@ class FusionOptions:
     """Options of the ``recentral3d-fusion`` backbone (paper defaults).
 
     Attributes:
-        branches: "whole" (2D + 3D + landmark), or a Table 6 ablation: "base" (2D only),
-            "base+landmark", "base+3d".
+        branches: "whole" (2D+3D+landmark) or a Table 6 ablation: "base" (2D), "base+landmark", "base+3d".
         dropout: dropout rate after each hidden fully-connected layer (the paper: 0.4).
         noise_var: variance of the Gaussian noise added in training (the paper: 0.5); 0 = off.
-        noise_on: which branch inputs get the noise: "images" (face crop and shading map),
-            "all" (also the landmark distances) or "none".
+        noise_on: inputs that get the noise: "images" (face crop, shading map), "all" (+ distances), "none".
         shading_hidden: width of the first of the 3D branch's two FC layers (unstated; 128).
     """
 

@@ -47,8 +47,7 @@ class LandmarksOptions:
         frames: T, frames per sample (the paper is single-image: T=1, the apex).
         sampling: "apex" (apex, apex-2, apex-4, ...: the paper's OULU protocol) or "segments".
         face_size: side of the 2D face crop, pixels (the paper: 100).
-        points: "auto" (ground truth when the sample has it, else mesh), "dataset" or "mesh"
-            (MTCNN + MediaPipe face mesh on real faces; needs pip install -e '.[mesh]').
+        points: "auto" (the sample's ground truth, else mesh), "dataset", "mesh" (MTCNN + MediaPipe, '.[mesh]' extra).
     """
 
     frames: int = 1
@@ -65,8 +64,7 @@ class Shading3DOptions(LandmarksOptions):
         frames: T, frames per sample (the paper is single-image: T=1, the apex).
         sampling: "apex" (apex, apex-2, apex-4, ...: the paper's OULU protocol) or "segments".
         face_size: side of the 2D face crop, pixels (the paper: 100).
-        points: "auto" (ground truth when the sample has it, else mesh), "dataset" or "mesh"
-            (MTCNN + MediaPipe face mesh on real faces; needs pip install -e '.[mesh]').
+        points: "auto" (the sample's ground truth, else mesh), "dataset", "mesh" (MTCNN + MediaPipe, '.[mesh]' extra).
         size: side of the shading map, pixels (the paper: 100).
         neighbours: n nearest neighbours of the normal plane fit (the paper: 10).
         mask_hidden: discard surface points hidden in the original view (the paper: yes).
