@@ -177,6 +177,8 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=150)
     p.add_argument("--gan-batch", type=int, default=16)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--size", type=int, default=int(INPUT["size"]), help="face side in pixels (input size = image_size)")
+    p.add_argument("--base", type=int, default=int(ARCH["base_channels"]), help="base_channels of G_es / G_et / G_de")
     p.add_argument("--cache", default="/tmp/relgan_cache")
     p.add_argument("--out", default="/tmp/relgan_out")
     p.add_argument("--results", default=str(RESULTS))
@@ -187,6 +189,8 @@ def main() -> None:
         write_summary(Path(args.results), {k: v for k, v in parts[0].items() if k != "rows"}, [r for part in parts for r in part["rows"]])
         return
     torch.set_num_threads(args.threads)
+    INPUT["size"] = ARCH["image_size"] = str(args.size)
+    ARCH["base_channels"] = str(args.base)
     results = Path(args.results)
     gan = {**ARCH, "steps": str(args.steps), "batch_size": str(args.gan_batch), "log_every": "25"}
     rows = []

@@ -68,14 +68,16 @@ def train_gan(gen: Generator, ctx: StageContext, o: RelGANOptions, num_expressio
         y_s, y_t = pairs.y_s.to(device), pairs.y_t.to(device)
         with torch.no_grad():
             fake = gen(x_s, x_t)
-        e, i = disc(torch.cat([x_s, x_t, fake]))
+        # real and fake in separate batches (DCGAN practice): D's BatchNorm then sees fakes alone, as in G's step
+        e, i = disc(torch.cat([x_s, x_t]))
+        e_fake, _ = disc(fake)
         n = len(y_s)
-        d = discriminator_loss(e[:n], y_s, i[n : 2 * n], y_t, e[2 * n :])
+        d = discriminator_loss(e[:n], y_s, i[n:], y_t, e_fake)
         opt_d.zero_grad(set_to_none=True)
         d["total"].backward()
         opt_d.step()
         with torch.no_grad():
-            acc = min(float((e[:n, :-1].argmax(1) == y_s).float().mean()), float((i[n : 2 * n].argmax(1) == y_t).float().mean()))
+            acc = min(float((e[:n, :-1].argmax(1) == y_s).float().mean()), float((i[n:].argmax(1) == y_t).float().mean()))
         acc_ema = 0.9 * acc_ema + 0.1 * acc
         if not late and acc_ema > o.d_optimal:
             late = True
