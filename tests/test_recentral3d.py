@@ -223,7 +223,7 @@ def test_reported_rows(registry):
     assert key[("Our Model", "ckplus", "war")] == 95.41 and key[("Our Model", "oulu", "war")] == 84.86
 
 
-def test_real_face_mesh_recovers_an_in_plane_rotation():
+def test_real_face_mesh_recovers_an_in_plane_rotation(tmp_path):
     pytest.importorskip("mediapipe", reason="MediaPipe face mesh is the optional extra: pip install -e '.[mesh]'")
     import skimage.data
     import skimage.transform
@@ -242,3 +242,15 @@ def test_real_face_mesh_recovers_an_in_plane_rotation():
     assert rotation_angle_deg(recovered, euler_matrix(0, 0, -20.0)) < 4.0  # skimage turns counter-clockwise
     shading = recentralize(p0, correspondences=MESH_TO_68)
     assert shading.visible.mean() > 0.3
+    # the input on a real image file without ground truth goes through MTCNN + face mesh
+    from PIL import Image
+
+    from ferbench.data.manifest import Sample
+    from ferbench_recentral3d.inputs import Shading3DOptions, build_shading3d
+
+    Image.fromarray(img).save(tmp_path / "astronaut.png")
+    rep = build_shading3d(Shading3DOptions())
+    loaded = rep.load(Sample(id="astronaut", path=str(tmp_path / "astronaut.png"), label=0, subject="a"))
+    drawn = rep.sample(loaded, train=False, generator=torch.Generator())
+    assert drawn["x"].shape == (1, 1, 100, 100) and (drawn["x"] > -1).float().mean() > 0.3
+    assert drawn["face"].shape == (1, 3, 100, 100) and drawn["landmark_distances"].shape == (1, 2278)
