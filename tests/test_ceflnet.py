@@ -145,10 +145,14 @@ def test_eq11_loss_matches_the_formula_and_ce_option_defers():
     assert build_eian(EIANOptions(loss="ce"), 4, 3).classification_loss(out, target) is None
 
 
-def test_frames_that_are_not_clips_are_a_clear_error():
-    agg = build_eian(EIANOptions(clips=7), 4, 3)
-    with pytest.raises(IncompatibleCombinationError, match="T=8.*sampling=clips"):
-        agg(torch.randn(1, 8, 4))
+def test_segment_frames_fill_clips_in_temporal_order_and_explicit_mismatch_is_an_error():
+    agg = build_eian(EIANOptions(clips=7), 4, 3).eval()
+    feats = torch.randn(1, 8, 4)
+    filled, _ = agg._fill_clips(feats, None, 14)  # 8 frames -> 7 clips of 2
+    assert filled.shape == (1, 14, 4) and torch.equal(filled[:, 0], feats[:, 0]) and torch.equal(filled[:, -1], feats[:, -1])
+    idx = [int((filled[0, i] == feats[0]).all(-1).nonzero()) for i in range(14)]
+    assert idx == sorted(idx) and set(idx) == set(range(8))
+    assert agg(feats).extras["clip_scores"].shape == (1, 7, 3)
     with pytest.raises(IncompatibleCombinationError, match="7 x 5"):
         build_eian(EIANOptions(frames_per_clip=5), 4, 3)(torch.randn(1, 14, 4))
 
@@ -169,9 +173,9 @@ def test_run_on_toy_with_clip_sampling(registry, dirs):
     assert 0 <= m["war"] <= 100 and m["macs"] > 0
 
 
-def test_run_rejects_segment_sampling_before_training(registry, dirs):
+def test_run_rejects_an_explicit_clip_length_mismatch_before_training(registry, dirs):
     with pytest.raises(IncompatibleCombinationError, match="aggregator 'eian' needs T"):
-        Runner(_config(dirs, {"frames": 4}), registry, progress=False, log=lambda s: None)
+        Runner(_config(dirs, {"frames": 4}, {"frames_per_clip": 5}), registry, progress=False, log=lambda s: None)
 
 
 def test_reported_results_registered(registry):

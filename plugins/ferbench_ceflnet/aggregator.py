@@ -24,8 +24,11 @@ class EIANOptions:
     """Options of ``eian`` (defaults: the paper's CEFLNet).
 
     Attributes:
-        clips: n, clips per video; T must be a multiple of it (Table 1: 7).
-        frames_per_clip: K frames per clip; 0 = T / clips (Table 1: 5).
+        clips: n, clips per video (Table 1: 7). When T is not a multiple of n (and
+            frames_per_clip is 0), frames are repeated in temporal order to fill
+            n clips of ceil(T / n) frames; ``--input-opt sampling=clips`` gives the
+            paper's clip sampling instead.
+        frames_per_clip: K frames per clip; 0 = from T (Table 1: 5).
         sal: self-attention learning inside each clip (Eq. 1); off = f' = f.
         lrl: local-global relation learning (Eqs. 2-3); off = mean of f' per clip.
         eian: emotional intensity activation (Eqs. 4-9); off = mean of clip features + FC (Table 6).
@@ -74,6 +77,8 @@ class CEFLNetAggregator(Aggregator):
 
     def _clip_shape(self, t: int) -> tuple[int, int]:
         n, k = self.options.clips, self.options.frames_per_clip
+        if k == 0 and t % n:
+            return n, -(-t // n)  # filled by _fill_clips
         if t % n or (k and t != n * k):
             want = f"{n} x {k} = {n * k}" if k else f"a multiple of clips={n}"
             raise IncompatibleCombinationError(
@@ -83,9 +88,18 @@ class CEFLNetAggregator(Aggregator):
             )
         return n, t // n
 
+    @staticmethod
+    def _fill_clips(features: torch.Tensor, mask: torch.Tensor | None, length: int):
+        """Repeat frames in temporal order (nearest index) to ``length`` frames: [B, T, D] -> [B, length, D]."""
+        t = features.shape[1]
+        idx = torch.linspace(0, t - 1, length, device=features.device).round().long()
+        return features[:, idx], None if mask is None else mask[:, idx]
+
     def forward(self, features: torch.Tensor, mask: torch.Tensor | None = None) -> AggregatorOutput:
         b, t, d = features.shape
         n, k = self._clip_shape(t)
+        if n * k != t:
+            features, mask = self._fill_clips(features, mask, n * k)
         clips = features.reshape(b * n, k, d)
         frame_mask = None if mask is None else mask.reshape(b * n, k)
         r, w = self.encoder(clips, frame_mask)  # R_i [B*n, D], w_k [B*n, K]
