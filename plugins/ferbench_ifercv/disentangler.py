@@ -50,8 +50,7 @@ class IFERCVOptions:
     """Options of the ``ifercv`` disentangler.
 
     Attributes:
-        identity: frozen identity encoder f_I: ``synthetic`` (small CNN, ArcFace pre-trained on
-            SynthFER identities of seed ``encoder_seed``) or ``facenet`` (the paper's FaceNet, VGGFace2).
+        identity: frozen identity encoder f_I: ``synthetic`` (ArcFace-trained small CNN) or ``facenet`` (paper's, VGGFace2).
         facenet_weights: path of 20180402-114759-vggface2.pt (else env FERBENCH_FACENET_WEIGHTS).
         independence: ``adversarial`` (critic, paper ref. [23]), ``hsic`` or ``none``.
         adversary: min-max form of the critic: ``grl`` (gradient reversal) or ``confusion``.
@@ -64,8 +63,7 @@ class IFERCVOptions:
         encoder_subjects: synthetic identities generated (incl. the held-out ones).
         encoder_heldout: identities held out to report the encoder's verification accuracy.
         encoder_epochs: ArcFace pre-training epochs.
-        encoder_cache: folder of the cached encoder ('' = the SynthFER cache of the run,
-            else $FERBENCH_CACHE, else ~/.cache/ferbench).
+        encoder_cache: folder of the cached encoder ('' = run's SynthFER cache, $FERBENCH_CACHE, ~/.cache/ferbench).
     """
 
     identity: Literal["synthetic", "facenet"] = "synthetic"

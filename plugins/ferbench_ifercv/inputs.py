@@ -57,11 +57,9 @@ class CompressedOptions:
         accumulate: residuals accumulated to the GOP's I-frame (CoViAR) instead of to the previous frame.
         intra: prediction of intra (vector-less) pixels: ``colocated`` (previous frame, zero motion) or ``raw`` (zero).
         refs: candidate reference frames per block (1 = previous frame; 3 for default-x264 files).
-        residual_scale: residuals are divided by this many 8-bit levels in ``x`` (coded residuals are
-            a few levels; /255 would leave them below BatchNorm's epsilon).
+        residual_scale: residuals are divided by this many 8-bit levels in ``x`` (/255 falls below BatchNorm's eps).
         mv_norm: motion vectors are divided by this many pixels in ``x``.
-        identity_frame: I-frame given as side input ``iframe``: ``first`` (the video's first frame,
-            usually neutral, as in the paper) or ``gop`` (the I-frame of the first sampled P-frame's GOP).
+        identity_frame: side input ``iframe``: ``first`` (video's first I-frame, as in the paper) or ``gop`` (sampled GOP's).
         apex_fallback: apex when ``Sample.apex`` is unknown: ``last`` (CK+-like) or ``middle`` (MMI-like).
         hflip: random horizontal flips in training (mirrors dx of motion vectors too).
     """
