@@ -90,15 +90,14 @@ class RelGANOptions:
         lr: Adam learning rate of G and D (paper 1e-4).
         beta1: Adam beta_1 ("momentum", paper 0.5).
         batch_size: training pairs per step (paper 64).
-        steps: GAN iterations (D updates) per fold. The paper trains 300 epochs on 60,600
-            BU-4DFE images (~280k iterations); the default is scaled down for CPU runs.
+        steps: GAN iterations per fold (paper ~280k; scaled down ~1000x, still hours on CPU at paper size).
+            The paper trains 300 epochs on 60,600 BU-4DFE images; about a minute per step of 64 pairs
+            on a 2-core CPU at paper size; 0 skips training (random G_es, a control).
         g_steps: G updates per D update once D is near optimal (the paper updates G "more often").
-        d_optimal: D counts as near optimal when its running accuracy on real expressions and
-            identities exceeds this fraction.
-        apex_frames: frames per training sample that enter the pair bank, nearest the apex
-            (``Sample.apex``, else the last frame; the paper uses the last three frames).
-        augment: the paper's augmentation: five crops (centre + corners), rotations of
-            0, +-3, +-6 degrees and horizontal flips.
+        d_optimal: D is near optimal above this running accuracy on real expressions and identities.
+        apex_frames: frames per training sample in the pair bank, nearest the apex (paper: last 3).
+            The apex is ``Sample.apex``, else the last frame.
+        augment: the paper's augmentation: 5 crops (centre, corners) x rotations 0, +-3, +-6 deg x flips.
         log_every: log the GAN losses every this many steps.
     """
 
