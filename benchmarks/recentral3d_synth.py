@@ -66,7 +66,8 @@ def run(model: str, seeds: list[int], folds: list[int], threads: int) -> Path:
         runner = Runner(cfg, Registry(), progress=False, log=lambda s: print(f"[{model} s{seed}] {s}", flush=True))
         result = runner.run()
         for f in result.folds:
-            rows.append({"seed": seed, "fold": f.fold, "war": f.metrics["war"], "uar": f.metrics["uar"]})
+            rows.append({"seed": seed, "fold": f.fold, "war": f.metrics["war"], "uar": f.metrics["uar"],
+                         "macro_f1": f.metrics["macro_f1"]})
         print(f"[{model} s{seed}] done in {time.time() - t0:.0f}s", flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"synth_{model}.json"
@@ -83,18 +84,22 @@ def run(model: str, seeds: list[int], folds: list[int], threads: int) -> Path:
 
 
 def table() -> str:
-    lines = ["| model | combination | folds x seeds | Acc (WAR) % | C-Acc (UAR) % |", "|---|---|---|---|---|"]
+    lines = ["| model | combination | runs | Acc (WAR) % | C-Acc (UAR) % | macro-F1 % | per run WAR |",
+             "|---|---|---|---|---|---|---|"]
     for model in MODELS:
         path = RESULTS / f"synth_{model}.json"
         if not path.exists():
             continue
         d = json.loads(path.read_text())
         war, uar = [r["war"] for r in d["rows"]], [r["uar"] for r in d["rows"]]
+        f1 = [r["macro_f1"] for r in d["rows"] if "macro_f1" in r]
         sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0  # noqa: E731
-        opts = ",".join(f"{k}={v}" for k, v in d["backbone_opts"].items())
-        comb = f"{d['input']}+{d['backbone']}" + (f"[{opts}]" if opts else "")
+        label = lambda name, o: name + (f"[{','.join(f'{k}={v}' for k, v in o.items())}]" if o else "")  # noqa: E731
+        comb = f"{label(d['input'], d['input_opts'])}+{label(d['backbone'], d['backbone_opts'])}+mean"
         lines.append(f"| {model} | {comb} | {len(war)} | {statistics.mean(war):.2f} ± {sd(war):.2f} "
-                     f"| {statistics.mean(uar):.2f} ± {sd(uar):.2f} |")
+                     f"| {statistics.mean(uar):.2f} ± {sd(uar):.2f} "
+                     f"| {(f'{statistics.mean(f1):.2f} ± {sd(f1):.2f}' if len(f1) == len(war) else '-')} "
+                     f"| {', '.join(f'{w:.1f}' for w in war)} |")
     return "\n".join(lines)
 
 
