@@ -70,7 +70,13 @@ def main() -> None:
             )
             runner = Runner(cfg, registry, progress=False, log=lambda s: None)
             result = runner.run(resume=True)
-            acc = result.folds[0].metrics["war"] if result.folds else float("nan")
+            if result.folds:
+                acc = result.folds[0].metrics["war"]
+            else:  # finished earlier (resume): read the stored record
+                from ferbench.results import ResultsStore
+
+                recs = [r for r in ResultsStore(runner.store_path).records() if r.config_hash == runner.config_hash and r.fold == a.fold]
+                acc = recs[-1].metrics["war"] if recs else float("nan")
             rows.setdefault(dis, []).append((seed, acc, probe(runner, a.fold)))
             print(f"{dis} seed {seed}: test WAR {acc:.2f}  subject probe {rows[dis][-1][2]:.2f}", flush=True)
     print(f"\n{a.preset}, identity_bias={a.bias}, fold {a.fold}, {a.epochs} epochs, seeds {a.seeds}")
