@@ -48,6 +48,29 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _option_help(doc: str) -> dict[str, str]:
+    """Field help from an options docstring's ``Attributes:`` section (continuation lines joined)."""
+    helps: dict[str, str] = {}
+    lines = doc.splitlines()
+    start = next((i + 1 for i, l in enumerate(lines) if l.strip() == "Attributes:"), len(lines))
+    current, indent = None, None
+    for line in lines[start:]:
+        stripped = line.strip()
+        if not stripped:
+            continue
+        lead = len(line) - len(line.lstrip())
+        indent = lead if indent is None else indent
+        name, sep, text = stripped.partition(":")
+        if lead == indent and sep and name.isidentifier():
+            current = name
+            helps[name] = text.strip()
+        elif lead > indent and current is not None:
+            helps[current] += " " + stripped
+        else:
+            break
+    return helps
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     reg = _registry()
     specs = [reg.get(args.kind, args.name)] if args.kind else reg.find(args.name)
@@ -61,14 +84,12 @@ def cmd_info(args: argparse.Namespace) -> int:
     for spec in specs:
         print(f"{spec.kind} '{spec.name}' (plugin {spec.plugin}, paper {spec.paper})")
         print(f"  {spec.description}")
-        doc = (spec.options.__doc__ or "").strip().splitlines()
+        helps = _option_help(spec.options.__doc__ or "")
         print(f"  options ({spec.options.__name__}):")
         defaults = spec.options()
         for name, typ in option_fields(spec.options).items():
             tname = getattr(typ, "__name__", str(typ)).replace("typing.", "")
-            help_line = next((l.strip() for l in doc if l.strip().startswith(f"{name}:")), "")
-            help_text = help_line.split(":", 1)[1].strip() if help_line else ""
-            print(f"    {name} = {getattr(defaults, name)!r}  [{tname}]  {help_text}")
+            print(f"    {name} = {getattr(defaults, name)!r}  [{tname}]  {helps.get(name, '')}")
         if not option_fields(spec.options):
             print("    (none)")
     return 0

@@ -248,6 +248,8 @@ class StageContext:
         model: the FER model (backbone + aggregator) being trained afterwards.
         seed: the run's seed.
         log: callable taking one line of text.
+        fold: index of the fold being trained.
+        cache_dir: the run's cache directory (for artefacts shared across folds/runs).
     """
 
     train_loader: "DataLoader"
@@ -255,6 +257,8 @@ class StageContext:
     model: nn.Module
     seed: int
     log: Callable[[str], None]
+    fold: int = 0
+    cache_dir: Path | None = None
 
 
 @dataclasses.dataclass

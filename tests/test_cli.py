@@ -92,7 +92,7 @@ def test_list_info_plugins(capsys):
     assert main(["list", "aggregator"]) == 0
     assert "lstm" in capsys.readouterr().out
     assert main(["info", "small-cnn"]) == 0
-    assert "width = 16" in capsys.readouterr().out
+    assert "width = 32" in capsys.readouterr().out
     assert main(["plugins"]) == 0
     assert "core" in capsys.readouterr().out
 

@@ -35,8 +35,8 @@ def test_run_writes_records_confusion_and_predictions(registry, dirs):
         assert o.metrics["params"] > 0 and o.metrics["macs"] > 0 and o.metrics["frames_per_s"] > 0
     recs = ResultsStore(f"{dirs['output_dir']}/results.sqlite").records()
     assert sorted(r.fold for r in recs) == [0, 2]
-    assert recs[0].combination == "rgb[frames=4,hflip=False,size=32]+small-cnn+mean+none+none"
-    assert recs[0].config["setup"] == "epochs=2, batch_size=8"
+    assert recs[0].combination == "rgb[hflip=False,size=32]+small-cnn+mean+none+none"
+    assert recs[0].config["setup"] == "epochs=2"
     assert recs[0].config["resolved_options"]["input"]["frames"] == 4
     assert recs[0].selection == "last"
 

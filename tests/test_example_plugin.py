@@ -38,5 +38,5 @@ def test_example_plugin_registers_and_runs(monkeypatch, tmp_path):
         folds=(0,), cache_dir=str(tmp_path / "c"), output_dir=str(tmp_path / "o"),
     )
     result = Runner(cfg, reg, progress=False, log=lambda s: None).run()
-    assert result.combination == "rgb[frames=4,hflip=False,size=32]+small-cnn+attention-pool+none+none"
+    assert result.combination == "rgb[hflip=False,size=32]+small-cnn+attention-pool+none+none"
     assert 0.0 <= result.folds[0].metrics["war"] <= 100.0

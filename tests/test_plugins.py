@@ -77,7 +77,7 @@ def test_environment_variable_restricts_plugins(monkeypatch):
 
 
 def test_unknown_component_suggests_and_lists_choices():
-    reg = Registry()
+    reg = Registry(only=["core"])
     with pytest.raises(UnknownComponentError, match=r"Did you mean 'lstm'\?.*Choices: lstm, mean"):
         reg.get("aggregator", "lsmt")
 

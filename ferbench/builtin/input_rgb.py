@@ -38,8 +38,8 @@ class RGBOptions:
         clip_overlap: frames shared by consecutive sub-videos (sampling=clips).
     """
 
-    frames: int = 8
-    size: int = 64
+    frames: int = 4
+    size: int = 96
     hflip: bool = True
     grayscale: bool = False
     sampling: Literal["segments", "clips"] = "segments"

@@ -52,10 +52,10 @@ class TrainOptions:
             Never the test fold.
     """
 
-    epochs: int = 6
-    batch_size: int = 16
+    epochs: int = 20
+    batch_size: int = 8
     optimizer: Literal["adamw", "adam", "sgd"] = "adamw"
-    lr: float = 2e-3
+    lr: float = 3e-3
     weight_decay: float = 1e-4
     momentum: float = 0.9
     schedule: Literal["cosine", "step", "none"] = "cosine"

@@ -195,6 +195,7 @@ class Runner:
         trainer = FoldTrainer(
             parts, t, seed=self.config.seed, fold=fold.index, run_dir=fold_dir,
             stage_dir=self.cache_dir / "stages" / self.manifest.dataset, stage_key=self._stage_keys(),
+            cache_dir=self.cache_dir,
             checkpoint_meta={"config": self.config.to_dict(), "options": self.resolved.options_dict(), "fold": fold.index},
             device=device, log=self.log, progress=self.progress,
         )

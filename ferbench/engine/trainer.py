@@ -99,6 +99,7 @@ class FoldTrainer:
         run_dir: Path,
         stage_dir: Path,
         stage_key: dict[str, str],
+        cache_dir: Path | None = None,
         checkpoint_meta: dict[str, Any],
         device: torch.device,
         log: Callable[[str], None] = print,
@@ -108,6 +109,7 @@ class FoldTrainer:
         self.t = train_options
         self.seed, self.fold = seed, fold
         self.run_dir, self.stage_dir, self.stage_key = run_dir, stage_dir, stage_key
+        self.cache_dir = cache_dir
         self.meta = checkpoint_meta
         self.device = device
         self.log, self.progress = log, progress
@@ -165,7 +167,8 @@ class FoldTrainer:
                     continue
                 self.log(f"fold {self.fold}: stage {component_name}/{stage.name} training")
                 torch.manual_seed(mix_seed(self.seed, self.fold, 7919))
-                stage.train(StageContext(train_loader, self.device, self.model, self.seed, self.log))
+                stage.train(StageContext(train_loader, self.device, self.model, self.seed, self.log,
+                                         fold=self.fold, cache_dir=self.cache_dir))
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(f".tmp{os.getpid()}")
                 torch.save(stage.module.state_dict(), tmp)

@@ -16,7 +16,7 @@ from .options import SynthOptions
 from .profiles import Track, make_track
 from .render import FACE_CENTRE, FaceRenderer, FramePose, Scene, make_background, project
 
-_IDENTITY_STREAM, _VIDEO_STREAM = 1, 2
+_IDENTITY_STREAM, _VIDEO_STREAM, _SCENE_STREAM = 1, 2, 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,7 +112,8 @@ def render_clip(options: SynthOptions, plan: VideoPlan) -> Clip:
     scale = size * 0.29 * (1 + rng.uniform(-1, 1) * options.scale_jitter)
     shift = rng.uniform(-1, 1, 2) * options.shift_jitter * size
     centre = (size / 2 - 0.5 + shift[0] - scale * FACE_CENTRE[0], size / 2 - 0.5 + shift[1] - scale * FACE_CENTRE[1])
-    scene = _scene(options, rng, aa)
+    scene_rng = rng if options.scene == "video" else np.random.default_rng([options.seed, plan.subject_index, _SCENE_STREAM])
+    scene = _scene(options, scene_rng, aa)
     renderer = FaceRenderer(ident, size, aa)
     blink_au, talk_aus = np.zeros(NUM_AUS), np.zeros(NUM_AUS)
     blink_au[AU_INDEX["AU43"]] = 1.0

@@ -23,7 +23,7 @@ Profile = Literal["ckplus", "mmi", "wild"]
 Codec = Literal["h264", "mpeg4"]
 
 #: bump when a change to the generator changes its output (invalidates caches)
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +63,10 @@ class SynthOptions:
         clutter: in [0, 1]; amount of background clutter shapes.
         scale_jitter: max relative change of face size.
         shift_jitter: max translation of the face, fraction of the frame size.
+        scene: ``subject``: background and light set-up drawn once per subject (one
+            recording session, as in lab datasets such as CK+ and MMI); ``video``: drawn
+            per video (in the wild). Per-video scenes let a network memorise each
+            training video by its background instead of learning the expression.
         workers: processes used to render (not part of the cache key).
     """
 
@@ -92,6 +96,7 @@ class SynthOptions:
     clutter: float = 0.2
     scale_jitter: float = 0.05
     shift_jitter: float = 0.03
+    scene: Literal["subject", "video"] = "subject"
     workers: int = dataclasses.field(default=1, metadata=RUNTIME)
 
     def __post_init__(self) -> None:
@@ -188,6 +193,7 @@ class SynthAFEWOptions(SynthOptions):
     clutter: float = 0.9
     scale_jitter: float = 0.15
     shift_jitter: float = 0.08
+    scene: Literal["subject", "video"] = "video"
 
 
 @dataclasses.dataclass(frozen=True)
