@@ -9,6 +9,8 @@ An adapter lists the dataset's samples from its official layout
 
 from __future__ import annotations
 
+import abc
+
 import dataclasses
 import sys
 from pathlib import Path
@@ -60,7 +62,7 @@ def options_doc(summary: str, own: str) -> str:
     return f"{summary}\n\n    Attributes:\n{own.rstrip()}{PREPARE_DOC}"
 
 
-class RealDataset:
+class RealDataset(abc.ABC):
     """Adapter base. Subclasses set :attr:`hint` and implement :meth:`raw_manifest`.
 
     Attributes:
@@ -80,9 +82,9 @@ class RealDataset:
         self.root = None if root is None else Path(root).expanduser()
         self.cache_dir = Path(cache_dir).expanduser()
 
+    @abc.abstractmethod
     def raw_manifest(self) -> Manifest:
-        """Samples on the raw files of the official layout."""
-        raise NotImplementedError
+        """Samples on the raw files of the official layout (each adapter reads its own)."""
 
     def prepared_dir(self) -> Path:
         if self.root is None:
