@@ -75,7 +75,7 @@ def test_clip_of_frame_picks_the_clip_closest_to_the_apex():
 def test_rgb_clip_sampling_option(registry, tmp_path):
     sample = registry.get("dataset", "toy").factory(registry.get("dataset", "toy").options(), None, tmp_path).manifest().samples[0]
     default = RGBInput(RGBOptions())
-    assert default.cache_key() == stable_hash({"size": 64, "v": 1}) and default.signature.frames == 8
+    assert default.cache_key() == stable_hash({"size": 96, "v": 1}) and default.signature.frames == 4
     rep = RGBInput(build_options(RGBOptions, {"sampling": "clips", "size": "32", "clip_frames": "2"}))
     assert rep.signature.frames == 14 and rep.cache_key() == RGBInput(RGBOptions(size=32)).cache_key()
     loaded = rep.load(sample)
