@@ -67,7 +67,7 @@ class SynthOptions:
             recording session, as in lab datasets such as CK+ and MMI); ``video``: drawn
             per video (in the wild). Per-video scenes let a network memorise each
             training video by its background instead of learning the expression.
-        workers: processes used to render (not part of the cache key).
+        workers: processes used to render (not part of the cache key; 2 = the cores of a small CI machine).
     """
 
     seed: int = 0
@@ -97,7 +97,7 @@ class SynthOptions:
     scale_jitter: float = 0.05
     shift_jitter: float = 0.03
     scene: Literal["subject", "video"] = "subject"
-    workers: int = dataclasses.field(default=1, metadata=RUNTIME)
+    workers: int = dataclasses.field(default=2, metadata=RUNTIME)
 
     def __post_init__(self) -> None:
         problems = []
