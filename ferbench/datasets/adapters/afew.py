@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ...data.manifest import Manifest, ProtocolSpec, Sample
 from .base import PrepareOptions, RealDataset, options_doc
-from .layout import ANGER, DISGUST, FEAR, HAPPINESS, NEUTRAL, SADNESS, SURPRISE, class_folders, find_child, require_root, videos_in
+from .layout import ANGER, DISGUST, FEAR, HAPPINESS, NEUTRAL, SADNESS, SURPRISE, require_root, split_class_files, videos_in
 
 CLASSES = [ANGER, DISGUST, FEAR, HAPPINESS, NEUTRAL, SADNESS, SURPRISE]
 
@@ -34,12 +34,9 @@ class AFEW(RealDataset):
     def raw_manifest(self) -> Manifest:
         root = require_root(self.name, self.root, self.hint)
         samples = []
-        for split, names in self.splits.items():
-            split_dir = find_child(self.name, root, names, f"the {split} split folder")
-            for label, folder in sorted(class_folders(self.name, split_dir, CLASSES).items()):
-                for video in videos_in(folder):
-                    sid = f"{split}/{CLASSES[label]}/{video.stem}"
-                    samples.append(Sample(id=sid, path=str(video), label=label, subject=sid, split=split))
+        for split, label, video in split_class_files(self.name, root, self.splits, CLASSES, videos_in):
+            sid = f"{split}/{CLASSES[label]}/{video.stem}"
+            samples.append(Sample(id=sid, path=str(video), label=label, subject=sid, split=split))
         return Manifest(self.name, list(CLASSES), samples, ProtocolSpec("official", eval_split="val"),
                         modality="video", root=str(root), info={"apex_convention": self.apex_convention})
 

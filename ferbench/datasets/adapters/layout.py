@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from ...data.video import IMAGE_SUFFIXES
 from ...errors import DatasetLayoutError
@@ -133,3 +133,23 @@ def class_folders(dataset: str, split_dir: Path, classes: list[str]) -> dict[int
             f"(e.g. {split_dir / missing[0].capitalize()}), not found (check --root)"
         )
     return found
+
+
+def split_class_files(
+    dataset: str,
+    root: Path,
+    splits: dict[str, tuple[str, ...]],
+    classes: list[str],
+    files_in: Callable[[Path], list[Path]],
+) -> list[tuple[str, int, Path]]:
+    """(split, label, file) for a ``<split>/<class>/<file>`` layout (AFEW, SFEW).
+
+    ``splits`` maps each split to its accepted folder names; ``files_in`` lists a
+    class folder's media (``videos_in`` or ``images_in``).
+    """
+    out = []
+    for split, names in splits.items():
+        split_dir = find_child(dataset, root, names, f"the {split} split folder")
+        for label, folder in sorted(class_folders(dataset, split_dir, classes).items()):
+            out.extend((split, label, f) for f in files_in(folder))
+    return out

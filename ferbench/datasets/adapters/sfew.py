@@ -16,7 +16,7 @@ from pathlib import Path
 from ...data.manifest import Manifest, ProtocolSpec, Sample
 from .afew import CLASSES
 from .base import PrepareOptions, RealDataset, options_doc
-from .layout import class_folders, find_child, images_in, require_root
+from .layout import images_in, require_root, split_class_files
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,12 +31,9 @@ class SFEW(RealDataset):
     def raw_manifest(self) -> Manifest:
         root = require_root(self.name, self.root, self.hint)
         samples = []
-        for split, names in self.splits.items():
-            split_dir = find_child(self.name, root, names, f"the {split} split folder")
-            for label, folder in sorted(class_folders(self.name, split_dir, CLASSES).items()):
-                for image in images_in(folder):
-                    sid = f"{split}/{CLASSES[label]}/{image.stem}"
-                    samples.append(Sample(id=sid, path=str(image), label=label, subject=sid, split=split, apex=0, num_frames=1))
+        for split, label, image in split_class_files(self.name, root, self.splits, CLASSES, images_in):
+            sid = f"{split}/{CLASSES[label]}/{image.stem}"
+            samples.append(Sample(id=sid, path=str(image), label=label, subject=sid, split=split, apex=0, num_frames=1))
         return Manifest(self.name, list(CLASSES), samples, ProtocolSpec("official", eval_split="val"),
                         modality="image", root=str(root), info={"apex_convention": None})
 
