@@ -64,7 +64,7 @@ def test_label_noise_zero_flips_nothing():
 
 
 @pytest.mark.parametrize("bias", [0.5, 0.8])
-def test_identity_bias_raises_favoured_share(bias):
+def test_identity_bias_shifts_the_training_view_only(bias):
     opts = SynthOptions(identity_bias=bias, subjects=14)
     plans = plan_videos(opts)
     favs = Counter()
@@ -72,18 +72,40 @@ def test_identity_bias_raises_favoured_share(bias):
         mine = [p for p in plans if p.subject_index == s]
         fav = mine[0].favoured
         favs[fav] += 1
-        share = sum(p.true_label == fav for p in mine) / len(mine)
-        scored = [p for p in mine if not p.train_only]
-        assert abs(share - bias) < 0.08, (s, share)
-        # scoreable videos stay uniform over classes, extras are train-only and favoured
-        assert sorted(p.true_label for p in scored) == list(range(7))
-        assert all(p.true_label == fav for p in mine if p.train_only)
+        train = [p for p in mine if p.train_only]
+        test = [p for p in mine if p.test_only]
+        assert len(train) == len(test) == len(mine) // 2  # same size: only the class mix changes
+        assert abs(sum(p.true_label == fav for p in train) / len(train) - bias) < 0.08, s
+        assert sorted(p.true_label for p in test) == list(range(7))  # scored view stays uniform
     assert set(favs.values()) == {2}  # favoured classes spread evenly
+    # the training view keeps the overall class balance (favoured classes rotate over subjects)
+    counts = Counter(p.true_label for p in plans if p.train_only)
+    assert max(counts.values()) - min(counts.values()) <= 2
 
 
-def test_identity_bias_zero_has_no_extras():
+def test_identity_bias_zero_has_one_view():
     plans = plan_videos(SynthOptions())
-    assert not any(p.train_only for p in plans) and all(p.favoured is None for p in plans)
+    assert not any(p.train_only or p.test_only for p in plans) and all(p.favoured is None for p in plans)
+
+
+def test_identity_bias_folds_train_on_biased_view_and_score_the_uniform_one(tmp_path):
+    from ferbench.data.protocols import make_folds
+    from ferbench.datasets.synthetic import generate, preset_options
+
+    m = generate(preset_options("synthetic-tiny", identity_bias=0.8), "synthetic-tiny", tmp_path)
+    by_id = m.by_id()
+    per_subject = Counter(s.subject for s in generate(preset_options("synthetic-tiny"), "synthetic-tiny", tmp_path).samples)
+    for fold in make_folds(m, val_fraction=0.3):
+        assert all(by_id[i].train_only for i in fold.train) and all(by_id[i].test_only for i in fold.test + fold.val)
+        # a training subject contributes as many videos as without the bias
+        assert Counter(by_id[i].subject for i in fold.train) == {s: per_subject[s] for s in {by_id[i].subject for i in fold.train}}
+
+
+def test_label_noise_never_flips_the_test_view():
+    plans = plan_videos(SynthOptions(identity_bias=0.8, label_noise=0.3, subjects=14))
+    trainable = [p for p in plans if not p.test_only]
+    assert not any(p.label != p.true_label for p in plans if p.test_only)
+    assert sum(p.label != p.true_label for p in trainable) == round(0.3 * len(trainable))
 
 
 @pytest.mark.parametrize("ratio", [2.0, 5.0])

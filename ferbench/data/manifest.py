@@ -31,7 +31,9 @@ class Sample:
         true_label: the uncorrupted label when the dataset knows ``label`` was corrupted
             (SynthFER's ``label_noise``); training uses ``label``, scoring uses this.
         train_only: the sample is used for training only and never scored (SynthFER's
-            ``identity_bias`` extras); real datasets leave it False.
+            ``identity_bias`` training view); real datasets leave it False.
+        test_only: the sample is scored (test and validation) but never trained on
+            (SynthFER's ``identity_bias`` test view); real datasets leave it False.
         meta: dataset-specific JSON-serialisable extras (ground truth that real datasets
             lack, e.g. SynthFER's landmarks file, onset/offset, flipped-label flag).
     """
@@ -45,6 +47,7 @@ class Sample:
     num_frames: int | None = None
     true_label: int | None = None
     train_only: bool = False
+    test_only: bool = False
     meta: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, hash=False)
 
     @property

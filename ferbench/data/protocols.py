@@ -25,7 +25,7 @@ class Fold:
 
     Attributes:
         index: 0-based fold number.
-        train: ids of training samples.
+        train: ids of training samples (never ``test_only`` ones).
         test: ids of scored samples (never ``train_only`` ones).
         val: ids of a validation split carved from training subjects (may be empty).
     """
@@ -108,7 +108,7 @@ def _carve_val(
         )
     val_subjects = set(rng.choice(subjects, size=n_val, replace=False).tolist())
     keep = [i for i in train if samples[i].subject not in val_subjects]
-    val = [i for i in train if samples[i].subject in val_subjects and not samples[i].train_only]
+    val = [i for i in train if samples[i].subject in val_subjects]
     return keep, val
 
 
@@ -140,6 +140,8 @@ def make_folds(manifest: Manifest, seed: int = 0, val_fraction: float = 0.0) -> 
         splits = [(train, test)]
     for index, (train, test) in enumerate(splits):
         train, val = _carve_val(samples, train, val_fraction, seed + index)
+        train = [i for i in train if not samples[i].test_only]
+        val = [i for i in val if not samples[i].train_only]
         scored = [i for i in test if not samples[i].train_only]
         folds.append(
             Fold(

@@ -29,8 +29,9 @@ class VideoPlan:
         video_index: 0-based video number within the subject.
         true_label: class index actually rendered.
         label: training label (differs from ``true_label`` when flipped by label noise).
-        train_only: an identity-bias extra (never scored).
+        train_only: identity-bias training view (trained on, never scored).
         favoured: the subject's favoured class index, or None.
+        test_only: identity-bias test view (scored, never trained on).
     """
 
     id: str
@@ -40,6 +41,7 @@ class VideoPlan:
     label: int
     train_only: bool
     favoured: int | None
+    test_only: bool = False
 
     @property
     def subject(self) -> str:

@@ -18,19 +18,23 @@ Class counts (``imbalance``): class ``c`` (in label order) has
 ``n_max = round(subjects * videos_per_class)``; videos are dealt to subjects
 round-robin so every subject has about the same number.
 
-Identity bias (``identity_bias = b``): every subject keeps its uniform,
-scoreable videos, and gets ``E`` extra videos of its favoured class marked
-``train_only=True`` (never scored), with ``E`` chosen so that
-``(n_fav + E) / (n + E) ~= b``, where ``n`` is the subject's number of
-uniform videos and ``n_fav`` how many of them already show the favoured
-class. Under the subject-independent k-fold protocol a subject is either
-all-train or all-test, so in training folds a fraction ~b of each subject's
-videos show its favoured class while test subjects are scored on uniform
-videos only. Favoured classes rotate over subjects (subject ``i`` favours
-class ``i mod K``), so they are spread evenly. ``E`` is capped at ``20 n``.
+Identity bias (``identity_bias = b``): every subject gets two views of the
+same size ``n`` (its number of uniform videos). The *test view* is the
+uniform videos, marked ``test_only=True`` (scored, never trained on). The
+*training view* is ``n`` further videos, marked ``train_only=True`` (trained
+on, never scored), whose labels are the uniform ones with randomly chosen
+non-favoured entries switched to the subject's favoured class until a
+fraction ``max(b, n_fav / n)`` shows it. Under the subject-independent k-fold
+protocol a subject is either all-train or all-test, so a training fold sees
+``n`` videos per subject, a fraction ~b of them of the subject's favoured
+class, while test subjects are scored on their uniform videos: the training
+set has the same size as with ``b = 0`` and only the class mix per subject
+changes. Favoured classes rotate over subjects (subject ``i`` favours class
+``i mod K``), so the overall class balance of a training fold barely moves
+and identity alone predicts the label.
 
-Label noise (``label_noise = p``): exactly ``round(p * N)`` samples (of all N,
-extras included) get ``label`` replaced by a uniformly drawn other class;
+Label noise (``label_noise = p``): exactly ``round(p * N)`` of the N samples
+that can be trained on (not ``test_only``) get ``label`` replaced by a uniformly drawn other class;
 their ``true_label`` holds the rendered class and ``meta["flipped"]`` is
 True. Unflipped samples have ``true_label=None``.
 """
@@ -55,7 +59,7 @@ from .encode import write_video
 from .options import SynthOptions
 
 _NOISE_STREAM = 3
-MAX_EXTRA_FACTOR = 20
+_BIAS_STREAM = 4
 
 
 def dataset_dir(options: SynthOptions, name: str, cache_dir: str | Path) -> Path:
@@ -70,13 +74,23 @@ def class_counts(options: SynthOptions) -> list[int]:
     return [max(1, round(n_max * options.imbalance ** (-c / (k - 1)))) for c in range(k)]
 
 
-def extra_videos(b: float, n: int, n_fav: int) -> int:
-    """Identity-bias extras for a subject with ``n`` uniform videos, ``n_fav`` of the favoured class."""
-    if b <= 0 or n == 0:
-        return 0
-    if b >= 1:
-        return MAX_EXTRA_FACTOR * n
-    return int(min(MAX_EXTRA_FACTOR * n, max(0, round((b * n - n_fav) / (1 - b)))))
+def biased_labels(labels: list[int], favoured: int, b: float, shift: int, k: int,
+                  rng: np.random.Generator) -> list[int]:
+    """The training view of a subject: ``labels`` with non-favoured entries switched to
+    ``favoured`` until a fraction ``max(b, current share)`` of them shows it (order kept).
+
+    The entries kept are those whose class follows ``favoured`` (cyclically, starting
+    ``shift`` classes on; ties broken by ``rng``), so subjects that favour the same class
+    (``shift = subject // k``) keep different classes and the class totals stay balanced.
+    """
+    out = list(labels)
+    keep = len(out) - min(len(out), max(out.count(favoured), round(b * len(out))))
+    others = [j for j, c in enumerate(out) if c != favoured]
+    tie = rng.permutation(len(others))
+    order = sorted(range(len(others)), key=lambda n: ((out[others[n]] - favoured - 1 - shift) % k, tie[n]))
+    for n in order[keep:]:
+        out[others[n]] = favoured
+    return out
 
 
 def plan_videos(options: SynthOptions) -> list[VideoPlan]:
@@ -88,23 +102,26 @@ def plan_videos(options: SynthOptions) -> list[VideoPlan]:
         for _ in range(count):
             per_subject[dealt % s].append(c)
             dealt += 1
-    raw: list[tuple[int, int, int, bool, int | None]] = []  # subject, video, class, train_only, favoured
+    raw: list[tuple[int, int, int, str, int | None]] = []  # subject, video, class, role, favoured
     for i, labels in enumerate(per_subject):
-        favoured = i % k if options.identity_bias > 0 else None
-        for j, c in enumerate(labels):
-            raw.append((i, j, c, False, favoured))
-        if favoured is not None:
-            extras = extra_videos(options.identity_bias, len(labels), labels.count(favoured))
-            raw.extend((i, len(labels) + e, favoured, True, favoured) for e in range(extras))
+        if options.identity_bias <= 0:
+            raw.extend((i, j, c, "both", None) for j, c in enumerate(labels))
+            continue
+        favoured = i % k
+        view = biased_labels(labels, favoured, options.identity_bias, i // k, k,
+                             np.random.default_rng([options.seed, _BIAS_STREAM, i]))
+        raw.extend((i, j, c, "test", favoured) for j, c in enumerate(labels))
+        raw.extend((i, len(labels) + j, c, "train", favoured) for j, c in enumerate(view))
     labels = [r[2] for r in raw]
+    trainable = [n for n, r in enumerate(raw) if r[3] != "test"]
     rng = np.random.default_rng([options.seed, _NOISE_STREAM])
-    flip = rng.permutation(len(raw))[: round(options.label_noise * len(raw))]
-    for idx in sorted(flip.tolist()):
+    flip = rng.permutation(len(trainable))[: round(options.label_noise * len(trainable))]
+    for idx in sorted(trainable[f] for f in flip.tolist()):
         labels[idx] = (raw[idx][2] + int(rng.integers(1, k))) % k
     return [
         VideoPlan(id=f"{subject_name(i)}_v{j:03d}", subject_index=i, video_index=j, true_label=c,
-                  label=labels[n], train_only=t, favoured=f)
-        for n, (i, j, c, t, f) in enumerate(raw)
+                  label=labels[n], train_only=role == "train", test_only=role == "test", favoured=f)
+        for n, (i, j, c, role, f) in enumerate(raw)
     ]
 
 
@@ -163,7 +180,7 @@ def _sample(options: SynthOptions, plan: VideoPlan, root: Path) -> Sample:
     }
     return Sample(id=plan.id, path=str(video), label=plan.label, subject=plan.subject, split=None, apex=apex,
                   num_frames=options.frames, true_label=plan.true_label if flipped else None,
-                  train_only=plan.train_only, meta=meta)
+                  train_only=plan.train_only, test_only=plan.test_only, meta=meta)
 
 
 def build_manifest(options: SynthOptions, name: str, root: Path, plans: list[VideoPlan]) -> Manifest:

@@ -23,7 +23,7 @@ Profile = Literal["ckplus", "mmi", "wild"]
 Codec = Literal["h264", "mpeg4"]
 
 #: bump when a change to the generator changes its output (invalidates caches)
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 
 @dataclasses.dataclass(frozen=True)
