@@ -84,6 +84,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     for spec in specs:
         print(f"{spec.kind} '{spec.name}' (plugin {spec.plugin}, paper {spec.paper})")
         print(f"  {spec.description}")
+        if spec.companions:
+            brings = " ".join(f"--{k} {v}" for k, v in spec.companions.items())
+            print(f"  brings, unless chosen otherwise: {brings}")
         helps = _option_help(spec.options.__doc__ or "")
         print(f"  options ({spec.options.__name__}):")
         defaults = spec.options()
@@ -108,7 +111,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------- run
-def config_from_args(args: argparse.Namespace):
+def config_from_args(args: argparse.Namespace, registry):
     from .engine.config import load_config_file, make_config
 
     base: dict[str, Any] = load_config_file(args.config) if args.config else {}
@@ -146,7 +149,7 @@ def config_from_args(args: argparse.Namespace):
     if args.output_dir != DEFAULT_OUTPUT:
         fields["output_dir"] = args.output_dir
     try:
-        return make_config(components, options, train, **fields)
+        return make_config(components, options, train, registry=registry, **fields)
     except (TypeError, ValueError) as err:
         raise FerbenchError(f"invalid run configuration: {err}") from None
 
@@ -154,8 +157,9 @@ def config_from_args(args: argparse.Namespace):
 def cmd_run(args: argparse.Namespace) -> int:
     from .engine.runner import Runner
 
-    config = config_from_args(args)
-    runner = Runner(config, _registry(), progress=not args.no_progress and sys.stderr.isatty())
+    registry = _registry()
+    config = config_from_args(args, registry)
+    runner = Runner(config, registry, progress=not args.no_progress and sys.stderr.isatty())
     result = runner.run(resume=args.resume)
     print(f"records: {runner.store_path}  checkpoints and confusion matrices: {runner.run_dir}")
     if not result.folds and result.skipped:

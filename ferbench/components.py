@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Protocol, runtime_checkable
 
 import torch
 from torch import nn
@@ -49,6 +49,10 @@ class ComponentSpec:
         description: one line for ``ferbench list``.
         paper: short id of the source paper (``"ceflnet"``) or ``"core"``.
         plugin: name of the plugin that registered it (filled in by the plugin manager).
+        companions: kind -> component name this component needs when the user has not
+            chosen that kind (``{"backbone": "relgan-encoder"}``): ``--disentangler relgan``
+            then runs with that backbone instead of the core default. An explicit choice
+            always wins (and may then be rejected by the factory).
     """
 
     kind: Kind
@@ -58,6 +62,7 @@ class ComponentSpec:
     description: str
     paper: str = "core"
     plugin: str = ""
+    companions: Mapping[str, str] = dataclasses.field(default_factory=dict, hash=False)
 
 
 @dataclasses.dataclass(frozen=True)

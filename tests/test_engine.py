@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from ferbench.components import ComponentSpec
 from ferbench.engine.config import make_config
 from ferbench.engine.runner import Runner
 from ferbench.errors import FerbenchError, IncompatibleCombinationError
@@ -141,3 +142,29 @@ def test_labels_name_non_default_options_and_ignore_runtime_fields(registry, dir
     two = make_config({"dataset": "synthetic-tiny"}, {"dataset": {"workers": "2"}}, **dirs)
     h = lambda c: c.config_hash(resolve(c, registry).options_dict(runtime=False))  # noqa: E731
     assert h(one) == h(two)
+
+
+class _Specs:
+    """A registry stand-in for :func:`companion_components`: only ``get``."""
+
+    def __init__(self, *specs):
+        self.specs = {(s.kind, s.name): s for s in specs}
+
+    def get(self, kind, name):
+        return self.specs.get((kind, name)) or ComponentSpec(kind, name, lambda *a: None, object, "")
+
+
+def test_companions_fill_unchosen_kinds_and_explicit_choices_win():
+    from ferbench.engine.config import companion_components
+
+    gan = ComponentSpec("disentangler", "gan", lambda *a: None, object, "",
+                        companions={"backbone": "gan-encoder", "aggregator": "gan-mlp"})
+    reg = _Specs(gan)
+    config = make_config({"disentangler": "gan"}, registry=reg)
+    assert (config.choice("backbone").name, config.choice("aggregator").name) == ("gan-encoder", "gan-mlp")
+    config = make_config({"disentangler": "gan", "aggregator": "lstm"}, registry=reg)
+    assert (config.choice("backbone").name, config.choice("aggregator").name) == ("gan-encoder", "lstm")
+    assert make_config({"disentangler": "gan"}).choice("backbone").name == "small-cnn"  # no registry, no lookup
+    other = ComponentSpec("selector", "picky", lambda *a: None, object, "", companions={"backbone": "resnet18"})
+    with pytest.raises(IncompatibleCombinationError, match="choose one with --backbone"):
+        companion_components({"disentangler": "gan", "selector": "picky"}, _Specs(gan, other))

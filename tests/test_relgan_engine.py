@@ -72,6 +72,19 @@ def test_wrong_backbone_fails_before_gan_training(registry, dirs, backbone):
         (Path(dirs["cache_dir"]) / "stages" / "toy" / "fold0").glob("disentangler-gan-*.pt"))
 
 
+def test_disentangler_alone_brings_encoder_and_mlp_and_runs(registry, dirs):
+    """The issue's command shape: only --disentangler relgan; the backbone and classifier come with it."""
+    opts = {"input": {"frames": 2, "size": 32, "hflip": "false"}, "disentangler": GAN, "backbone": TINY}
+    config = make_config({"dataset": "toy", "disentangler": "relgan"}, opts, {"epochs": 1, "batch_size": 8},
+                         registry=registry, folds=(0,), **dirs)
+    assert config.combination == "rgb+relgan-encoder+relgan-mlp+relgan+none"
+    result, lines = _run(registry, config)
+    assert any("G_es loaded into backbone" in line for line in lines) and len(result.folds) == 1
+    # an explicit aggregator wins over the companion (the issue's --aggregator eian case)
+    assert make_config({"disentangler": "relgan", "aggregator": "mean"}, registry=registry).combination == \
+        "rgb+relgan-encoder+mean+relgan+none"
+
+
 def test_mismatched_architecture_is_one_clear_error(registry, dirs):
     config = _config(dirs)
     config.components["backbone"] = type(config.components["backbone"])("relgan-encoder", {"base_channels": "8", "image_size": "32"})

@@ -11,11 +11,14 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..components import KINDS
-from ..errors import FerbenchError
+from ..errors import FerbenchError, IncompatibleCombinationError
 from ..options import build_options, stable_hash
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..plugins import Registry
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -172,17 +175,46 @@ def make_config(
     components: dict[str, str | None] | None = None,
     component_options: dict[str, dict[str, Any]] | None = None,
     train: dict[str, Any] | None = None,
+    registry: Registry | None = None,
     **fields: Any,
 ) -> RunConfig:
-    """Build a RunConfig from plain values (names, option dicts, train dict)."""
-    names = dict(DEFAULT_COMPONENTS)
-    names.update({k: v for k, v in (components or {}).items() if v})
-    unknown = set(names) - set(KINDS)
+    """Build a RunConfig from plain values (names, option dicts, train dict).
+
+    Kinds missing from ``components`` get :data:`DEFAULT_COMPONENTS`, unless a chosen
+    component names a companion for that kind (:attr:`ComponentSpec.companions`, looked
+    up in ``registry`` when given): ``--disentangler relgan`` alone brings its backbone.
+    """
+    chosen = {k: v for k, v in (components or {}).items() if v}
+    unknown = set(chosen) - set(KINDS)
     if unknown:
         raise FerbenchError(f"unknown component kind(s) {sorted(unknown)}; kinds are {', '.join(KINDS)}")
+    names = {**DEFAULT_COMPONENTS, **(companion_components(chosen, registry) if registry else {}), **chosen}
     opts = component_options or {}
     choices = {k: ComponentChoice(names[k], dict(opts.get(k, {}))) for k in KINDS}
     return RunConfig(components=choices, train=build_options(TrainOptions, train or {}, owner="train"), **fields)
+
+
+def companion_components(chosen: dict[str, str], registry: Registry) -> dict[str, str]:
+    """Components that the ``chosen`` ones name as companions, for kinds not chosen.
+
+    Raises:
+        IncompatibleCombinationError: two chosen components ask for different companions of one kind.
+    """
+    out: dict[str, tuple[str, str]] = {}  # kind -> (name, who asked)
+    for kind in KINDS:
+        if kind not in chosen:
+            continue
+        spec = registry.get(kind, chosen[kind])
+        for other, name in spec.companions.items():
+            if other in chosen:
+                continue
+            if other in out and out[other][0] != name:
+                raise IncompatibleCombinationError(
+                    f"{kind} '{spec.name}' needs {other} '{name}' but {out[other][1]} needs {other} "
+                    f"'{out[other][0]}'; choose one with --{other}"
+                )
+            out[other] = (name, f"{kind} '{spec.name}'")
+    return {k: name for k, (name, _) in out.items()}
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:

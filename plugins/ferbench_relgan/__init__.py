@@ -36,7 +36,8 @@ def ferbench_aggregators() -> list[ComponentSpec]:
 @hookimpl
 def ferbench_disentanglers() -> list[ComponentSpec]:
     return [ComponentSpec("disentangler", "relgan", build_relgan, RelGANOptions,
-                          "REL-GAN face-reenactment pre-training (cached stage), then G_es frozen in relgan-encoder", paper=PAPER)]
+                          "REL-GAN face-reenactment pre-training (cached stage), then G_es frozen in relgan-encoder", paper=PAPER,
+                          companions={"backbone": "relgan-encoder", "aggregator": "relgan-mlp"})]
 
 
 @hookimpl
