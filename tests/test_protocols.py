@@ -11,7 +11,7 @@ from ferbench.data.protocols import export_folds, make_folds
 from ferbench.errors import FerbenchError
 
 
-def _manifest(subjects=10, per_subject=7, k=5, train_only_every=0):
+def _manifest(subjects=10, per_subject=7, k=5, train_only_every=0, test_only_every=0):
     samples = []
     for s in range(subjects):
         for v in range(per_subject):
@@ -19,6 +19,7 @@ def _manifest(subjects=10, per_subject=7, k=5, train_only_every=0):
                 Sample(
                     id=f"s{s}_v{v}", path="", label=(s + v) % 7, subject=f"s{s}",
                     train_only=bool(train_only_every and v % train_only_every == 0),
+                    test_only=bool(test_only_every and v % test_only_every == 1),
                 )
             )
     return Manifest("m", [str(i) for i in range(7)], samples, ProtocolSpec("kfold", folds=k))
@@ -51,6 +52,16 @@ def test_train_only_samples_are_never_scored():
     by_id = m.by_id()
     assert all(not by_id[i].train_only for f in folds for i in f.test)
     assert any(by_id[i].train_only for f in folds for i in f.train)
+
+
+def test_test_only_samples_are_never_trained_on_but_scored_and_validated():
+    m = _manifest(train_only_every=3, test_only_every=3)
+    by_id = m.by_id()
+    folds = make_folds(m, seed=0, val_fraction=0.25)
+    assert all(not by_id[i].test_only for f in folds for i in f.train)
+    assert all(not by_id[i].train_only for f in folds for i in f.val)
+    assert any(by_id[i].test_only for f in folds for i in f.val)
+    assert sorted(x for f in folds for x in f.test) == sorted(s.id for s in m.samples if not s.train_only)
 
 
 def test_validation_is_carved_from_training_subjects():
