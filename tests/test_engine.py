@@ -118,6 +118,17 @@ def test_best_val_selection_uses_validation_subjects_only(registry, dirs):
     assert not {subj[i].subject for i in f.val} & {subj[i].subject for i in f.test}
 
 
+def test_patience_stops_a_fold_when_validation_stalls(registry, dirs):
+    train = {"val_fraction": 0.25, "select": "best-val", "epochs": 6, "patience": 1, "lr": 0.0}
+    lines: list[str] = []
+    result = Runner(_config(dirs, train=train, folds=(0,)), registry, progress=False, log=lines.append).run()
+    history = torch.load(result.folds[0].confusion_png.parent / "last.pt", weights_only=True)["history"]
+    assert len(history) == 2  # lr 0: epoch 1 is the best, epoch 2 does not improve, then stop
+    assert any("early stop after epoch 2" in line for line in lines)
+    with pytest.raises(FerbenchError, match="patience needs select=best-val"):
+        _config(dirs, train={"patience": 2})
+
+
 def test_incompatible_combination_fails_before_training_naming_both(registry, dirs):
     with pytest.raises(IncompatibleCombinationError, match="needs-landmarks.*'rgb'|'rgb'.*needs-landmarks"):
         Runner(_config(dirs, {"backbone": "needs-landmarks"}), registry)

@@ -53,6 +53,8 @@ class TrainOptions:
         val_fraction: fraction of training subjects held out for validation.
         select: "last" (last epoch) or "best-val" (best validation epoch; needs val_fraction > 0).
             Never the test fold.
+        patience: early stopping: end a fold once validation WAR has not improved for this
+            many epochs (needs select=best-val); 0 trains all epochs.
     """
 
     epochs: int = 20
@@ -76,10 +78,13 @@ class TrainOptions:
     num_workers: int = 0
     val_fraction: float = 0.0
     select: Literal["last", "best-val"] = "last"
+    patience: int = 0
 
     def __post_init__(self) -> None:
         if self.select == "best-val" and self.val_fraction <= 0:
             raise ValueError("select=best-val needs val_fraction > 0 (validation subjects carved from training)")
+        if self.patience and self.select != "best-val":
+            raise ValueError("patience needs select=best-val and val_fraction > 0 (early stopping watches validation)")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be >= 1")
 

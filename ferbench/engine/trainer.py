@@ -262,6 +262,9 @@ class FoldTrainer:
             self._run_stages(train_loader)
         stage_s = time.perf_counter() - t0
         for epoch in range(start_epoch, self.t.epochs):
+            if self.t.patience and best["epoch"] >= 0 and epoch - 1 - best["epoch"] >= self.t.patience:
+                self.log(f"fold {self.fold}: early stop after epoch {epoch}, no validation gain since epoch {best['epoch'] + 1}")
+                break
             torch.manual_seed(mix_seed(self.seed, self.fold, epoch))
             set_epoch(train_loader, epoch)
             stats = self._train_epoch(train_loader, epoch)
