@@ -4,6 +4,9 @@ Prints WAR/UAR per setting and seed: the clean default preset, identity_bias=0.8
 and label_noise=0.3, so one run shows that each knob lowers test accuracy.
 
     python benchmarks/synth_baseline.py --seeds 0,1 --out /tmp/synth_baseline
+
+Folds already recorded under ``--out`` are skipped (resume), so an interrupted
+run continues where it stopped.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from ferbench.engine.config import make_config
 from ferbench.engine.runner import Runner
 from ferbench.metrics import summarize
 from ferbench.plugins import Registry
+from ferbench.results import ResultsStore
 
 SETTINGS = {
     "default": {},
@@ -39,9 +43,11 @@ def main() -> None:
             cfg = make_config({"dataset": "synthetic"}, {"dataset": {**SETTINGS[name], "workers": "2"}}, seed=seed,
                               cache_dir=args.cache_dir, output_dir=args.out)
             t0 = time.time()
-            result = Runner(cfg, registry, progress=False, log=lambda s: None).run()
-            wars = [o.metrics["war"] for o in result.folds]
-            uars = [o.metrics["uar"] for o in result.folds]
+            runner = Runner(cfg, registry, progress=False, log=lambda s: None)
+            runner.run(resume=True)
+            records = [r for r in ResultsStore(runner.store_path).records() if r.config_hash == runner.config_hash]
+            wars = [r.metrics["war"] for r in records]
+            uars = [r.metrics["uar"] for r in records]
             rows.setdefault(name, []).append(sum(wars) / len(wars))
             print(f"{name:18s} seed {seed}: WAR {summarize(wars)[0]:.2f} ± {summarize(wars)[1]:.2f} "
                   f"UAR {summarize(uars)[0]:.2f} over {len(wars)} folds ({time.time() - t0:.0f} s)", flush=True)
