@@ -1,4 +1,4 @@
-"""ferbench.data.compressed: motion-vector map layout, residual maths, GOP walking, codec checks."""
+"""ferbench.data.compressed: motion-vector map layout, residual maths, GOP walking, codec checks, the vectorised paths."""
 
 from __future__ import annotations
 
@@ -7,13 +7,19 @@ import numpy as np
 import pytest
 import torch
 
+from av.video.reformatter import VideoReformatter
+
 from ferbench.data.compressed import (
     CompressedDomainError,
     best_reference,
+    decode_rgb,
     extract,
+    motion_cells,
     motion_compensate,
     mv_map,
+    paint_blocks,
     residual,
+    warp_residuals,
 )
 
 @pytest.fixture(autouse=True)
@@ -150,3 +156,95 @@ def test_b_frames_and_all_intra_videos_are_clear_errors(tmp_path):
         extract(intra)
     with pytest.raises(CompressedDomainError, match="not found"):
         extract(tmp_path / "missing.mp4")
+
+
+def _paint_loop(frame, x0, y0, bw, bh, num_frames, height, width):
+    """Reference painting: one slice assignment per block, later blocks over earlier ones."""
+    ids = np.full((num_frames, height, width), -1, np.int64)
+    local = {}
+    for f, a, b, w, h in zip(frame, x0, y0, bw, bh):
+        i = local.get(f, 0)
+        local[f] = i + 1
+        ids[f, max(b, 0) : max(b + h, 0), max(a, 0) : max(a + w, 0)] = i
+    return ids
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_vectorised_painting_equals_loop_painting(seed):
+    """Random overlapping blocks, some sticking out of every border or lying wholly outside."""
+    rng = np.random.default_rng(seed)
+    frames, height, width = 3, 7 + seed, 9
+    n = 40
+    frame = np.sort(rng.integers(0, frames, n))
+    x0, y0 = rng.integers(-5, width + 2, n), rng.integers(-5, height + 2, n)
+    bw, bh = rng.integers(1, 6, n), rng.integers(1, 6, n)
+    want = _paint_loop(frame, x0, y0, bw, bh, frames, height, width)
+    assert np.array_equal(paint_blocks(frame, x0, y0, bw, bh, frames, height, width), want)
+    assert (want >= 0).any() and (want < 0).any()
+
+
+def test_motion_cells_of_several_frames_equal_per_frame_maps():
+    rng = np.random.default_rng(3)
+    lists = []
+    for f in range(3):
+        vecs = [_vec(-1, 16, 8, int(x) * 16 + 8, int(y) * 8 + 4, int(rng.integers(-9, 9)), int(rng.integers(-9, 9)), 4)
+                for x, y in zip(rng.integers(0, 3, 5), rng.integers(0, 6, 5))]
+        lists.append(np.array(vecs + [_vec(1, 8, 8, 4, 4, 4, 4, 4)], dtype=MV_DTYPE))  # + one future reference
+    lists.insert(1, None)  # a P-frame without exported vectors
+    field, blocks, c = motion_cells(lists, 44, 40)  # 44 rows: not a multiple of the 8-px blocks
+    assert c == 4 and field.shape == (4, 11, 10, 2)
+    for f, vecs in enumerate(lists):
+        want_field, want_cov, want_ids = mv_map(vecs, 44, 40, return_blocks=True)
+        up = np.repeat(np.repeat(field[f], 4, 0), 4, 1)[:44, :40]
+        assert np.array_equal(up, want_field)
+        assert np.array_equal(np.repeat(np.repeat(blocks[f], 4, 0), 4, 1)[:44, :40], want_ids)
+    assert not (blocks[1] >= 0).any()
+
+
+@pytest.mark.parametrize("intra", ["colocated", "raw"])
+def test_batched_warp_equals_per_frame_residual(monkeypatch, intra):
+    """warp_residuals (chunks, slices and gathers) == residual() frame by frame, sizes not multiples of 4."""
+    import ferbench.data.compressed as C
+
+    rng = np.random.default_rng(5)
+    h, w, c = 30, 22, 4
+    frames = rng.integers(0, 256, (6, h, w, 3)).astype(np.uint8)
+    hc, wc = -(-h // c), -(-w // c)
+    field = (rng.integers(-12, 13, (5, hc, wc, 2)) / 4).astype(np.float32)  # quarter-pel, pointing outside too
+    covered = rng.random((5, hc, wc)) < 0.8
+    field[~covered] = 0.0
+    chw = torch.from_numpy(np.ascontiguousarray(frames.transpose(0, 3, 1, 2)))
+    for current, chunk in [(np.arange(1, 6), 1 << 21), (np.arange(1, 6), 2 * h * w), (np.array([5, 2, 3, 1, 4]), 1 << 21)]:
+        monkeypatch.setattr(C, "CHUNK_PIXELS", chunk)
+        got = warp_residuals(chw, current, current - 1, field, c, covered if intra == "raw" else None)
+        for j, t in enumerate(current):
+            up = lambda a: np.repeat(np.repeat(a, c, 0), c, 1)[:h, :w]  # noqa: E731
+            want = residual(frames[t], frames[t - 1], up(field[j]), up(covered[j]), intra)
+            assert np.abs(got[j].permute(1, 2, 0).numpy() - want).max() < 1e-3
+
+
+def test_p_frames_select_rows_and_convert_only_what_they_need(tmp_path, monkeypatch):
+    frames = _moving_square(9, 2)
+    path = _write(tmp_path / "p.mp4", frames, bf=0, g=4, sc_threshold=0, keyint_min=4)
+    full = extract(path, keep_frames=(-1,))
+    assert list(full.p_rows) == list(range(len(full.p_index)))
+    converted = []
+    real = VideoReformatter.reformat
+    monkeypatch.setattr(VideoReformatter, "reformat", lambda self, frame, **kw: converted.append(frame.pts) or real(self, frame, **kw))
+    part = extract(path, want_iframes=False, p_frames=lambda n: [n - 1, 0, 0])
+    assert list(part.p_rows) == [len(full.p_index) - 1, 0, 0]
+    for got, row in zip(part.residual, part.p_rows):
+        assert np.array_equal(got, full.residual[row])
+    assert np.array_equal(part.mv, full.mv[part.p_rows])
+    wanted = {int(full.p_index[r]) for r in part.p_rows} | {int(full.p_index[r]) - 1 for r in part.p_rows}
+    assert len(converted) == len(wanted) < full.num_frames  # only the picked P-frames and their references
+    with pytest.raises(ValueError, match="out of range"):
+        extract(path, p_frames=[len(full.p_index)])
+
+
+def test_shared_swscale_context_gives_the_same_pixels(tmp_path):
+    path = _write(tmp_path / "s.mp4", _moving_square(5, 3), bf=0, g=3)
+    plain = decode_rgb(path, shared_context=False)
+    assert np.array_equal(decode_rgb(path), plain)
+    v = extract(path, keep_frames=(2,))
+    assert np.array_equal(v.iframes, plain[v.i_index]) and np.array_equal(v.frames[0], plain[2])

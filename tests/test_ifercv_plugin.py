@@ -47,6 +47,7 @@ def test_inputs_conform(registry, toy_sample, name, channels):
     drawn = rep.sample(loaded, train=False, generator=torch.Generator().manual_seed(0))
     assert drawn["x"].shape == (8, channels, 64, 64)
     assert drawn["iframe"].shape == drawn["apex"].shape == (3, 64, 64)
+    assert torch.equal(rep.test_x(toy_sample), drawn["x"])  # test-time path: only the sampled P-frames
     if "gop" in loaded:  # toy videos: 6 frames, GOP 4 -> I P P P I P
         assert loaded["gop"].tolist() == [0, 0, 0, 1] and loaded["iframes"].shape[0] == 2
 

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from ferbench.components import InputSignature
-from ferbench.data.compressed import extract
+from ferbench.data.compressed import CompressedVideo, extract
 from ferbench.data.frame_sampling import segment_indices
 from ferbench.data.manifest import Sample
 from ferbench.errors import OptionError
@@ -36,6 +36,7 @@ from ferbench.options import stable_hash
 
 IMAGENET_MEAN = torch.tensor((0.485, 0.456, 0.406)).view(3, 1, 1)
 IMAGENET_STD = torch.tensor((0.229, 0.224, 0.225)).view(3, 1, 1)
+_EVAL = torch.Generator()  # evaluation sampling does not draw from it
 
 #: input name -> (channels of x, what x holds)
 KINDS = {
@@ -132,30 +133,68 @@ class CompressedInput:
         o = self.options
         apex = self._apex_position(sample)
         need_res = self.holds in ("residual", "residual+mv")
-        need_mv = self.holds in ("mv", "residual+mv")
-        v = extract(sample.path, want_mv=True, want_residual=need_res and not o.accumulate,
+        v = extract(sample.path, want_mv=self.holds in ("mv", "residual+mv"), want_residual=need_res and not o.accumulate,
                     accumulate=need_res and o.accumulate, want_iframes=True,
                     keep_frames=(apex,) if apex != -2 else (), intra=o.intra, refs=o.refs)
         if apex == -2:  # middle of a video whose length the manifest does not know
             apex = v.num_frames // 2
             v.frames = extract(sample.path, want_mv=False, want_residual=False, want_iframes=False,
                                keep_frames=(apex,), refs=1).frames
-        h, w = v.iframes.shape[1:3]
-        out: dict[str, torch.Tensor] = {
-            "iframes": _resize(torch.from_numpy(v.iframes).permute(0, 3, 1, 2).float(), o.size).round().clamp(0, 255).to(torch.uint8),
+        return {
+            "iframes": self._iframes(v),
             "apex": _resize(torch.from_numpy(v.frames).permute(0, 3, 1, 2).float(), o.size)[0].round().clamp(0, 255).to(torch.uint8),
             "gop": torch.from_numpy(v.gop_index[v.p_index]),
             "p_index": torch.from_numpy(v.p_index),
+            **self._maps(v),
         }
-        if need_res:
+
+    def _iframes(self, v: CompressedVideo) -> torch.Tensor:
+        """The decoded I-frames, uint8 [G, 3, S, S]."""
+        return _resize(torch.from_numpy(v.iframes).permute(0, 3, 1, 2).float(), self.options.size).round().clamp(0, 255).to(torch.uint8)
+
+    def _maps(self, v: CompressedVideo) -> dict[str, torch.Tensor]:
+        """``residual`` float16 [R, 3, S, S] (Δ/255) and/or ``mv`` float16 [R, 2, S, S] (pixels at size S) of v's rows."""
+        o = self.options
+        out = {}
+        if self.holds in ("residual", "residual+mv"):
             res = v.residual_acc if o.accumulate else v.residual
             out["residual"] = _resize(torch.from_numpy(res).permute(0, 3, 1, 2) / 255.0, o.size).half()
-        if need_mv:
+        if self.holds in ("mv", "residual+mv"):
+            h, w = v.mv.shape[1:3]
             mv = _resize(torch.from_numpy(v.mv).permute(0, 3, 1, 2), o.size)
             mv[:, 0] *= o.size / w
             mv[:, 1] *= o.size / h
             out["mv"] = mv.half()
         return out
+
+    def _x(self, maps: dict[str, torch.Tensor], idx) -> torch.Tensor:
+        """x [T, C, S, S] float32 from the stored maps at P-frame rows ``idx``: Δ / residual_scale levels ‖ T / mv_norm."""
+        o = self.options
+        parts = []
+        if "residual" in maps:
+            parts.append(maps["residual"][idx].float() * (255.0 / o.residual_scale))
+        if "mv" in maps:
+            parts.append(maps["mv"][idx].float() / o.mv_norm)
+        return torch.cat(parts, 1)
+
+    def test_x(self, sample: Sample) -> torch.Tensor:
+        """The test-time input straight from the file, equal to ``sample(load(s), train=False)["x"]`` ([T, C, S, S]).
+
+        Only what prediction needs: every frame is decoded (the codec needs them), but only
+        the T P-frames the evaluation sampler picks and their references are converted to RGB
+        and warped (with ``refs=1`` and no ``accumulate``); no I-frames, apex or side inputs.
+        """
+        o = self.options
+        if self.holds == "iframe":
+            v = extract(sample.path, want_mv=False, want_residual=False, want_iframes=True)
+            iframes = self._iframes(v)
+            idx = segment_indices(iframes.shape[0], o.frames, train=False, generator=_EVAL)
+            return ((iframes[idx].float() / 255.0 - IMAGENET_MEAN) / IMAGENET_STD).contiguous()
+        need_res = self.holds in ("residual", "residual+mv")
+        v = extract(sample.path, want_mv=self.holds in ("mv", "residual+mv"), want_residual=need_res and not o.accumulate,
+                    accumulate=need_res and o.accumulate, want_iframes=False, intra=o.intra, refs=o.refs,
+                    p_frames=lambda n: segment_indices(n, o.frames, train=False, generator=_EVAL).numpy())
+        return self._x(self._maps(v), slice(None)).contiguous()
 
     def sample(self, loaded: dict[str, torch.Tensor], *, train: bool, generator: torch.Generator) -> dict[str, torch.Tensor]:
         """``{"x": [T, C, S, S] float32, "iframe": [3, S, S], "apex": [3, S, S]}``."""
@@ -166,14 +205,8 @@ class CompressedInput:
             x = (iframes[idx].float() / 255.0 - IMAGENET_MEAN) / IMAGENET_STD
             first_gop = int(idx[0])
         else:
-            p = loaded["gop"].shape[0]
-            idx = segment_indices(p, o.frames, train=train, generator=generator)
-            parts = []
-            if "residual" in loaded and self.holds != "mv":
-                parts.append(loaded["residual"][idx].float() * (255.0 / o.residual_scale))
-            if self.holds in ("mv", "residual+mv"):
-                parts.append(loaded["mv"][idx].float() / o.mv_norm)
-            x = torch.cat(parts, 1)
+            idx = segment_indices(loaded["gop"].shape[0], o.frames, train=train, generator=generator)
+            x = self._x(loaded, idx)
             first_gop = int(loaded["gop"][idx[0]])
         ident = iframes[0 if o.identity_frame == "first" else first_gop]
         side = {
