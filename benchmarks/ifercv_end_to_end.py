@@ -1,13 +1,29 @@
 """IFERCV end-to-end test speed, .mp4 -> prediction (videos/s, CPU, one thread):
 residual + ifercv-cnn + lstm versus rgb + resnet18 + lstm on the same videos.
 
-Usage: python benchmarks/ifercv_end_to_end.py [--preset synthetic] [--videos 24] [--frames 8] [--size 64]
+Usage: python benchmarks/ifercv_end_to_end.py [--preset synthetic] [--videos 24] [--repeats 3]
+       [--rgb-frames T] [--rgb-size S] [--res-frames T] [--res-size S]
 
-Untrained models (speed does not depend on the weights). Each pipeline
-decodes the file, builds its input (``load`` + evaluation ``sample``), and
-runs the model in eval mode, one video at a time. Timed with the process's
-CPU time (one thread), so other load on the machine does not skew it. The ifercv pipeline only
-needs residuals at test time (no I-frame encoder, critic or decoder).
+Defaults are what a user gets: the default ``synthetic`` preset and each
+input's default frames/size (``rgb``: T=4 at 96 px, core ``lstm`` hidden 256;
+``residual``: T=8 at 64 px, ``lstm`` hidden 512 as in the paper). Untrained
+models (speed does not depend on the weights), eval mode, one video at a time.
+
+Two paths per pipeline, each checked to give the same ``x`` as
+``sample(load(video), train=False)``:
+
+* engine path: the input's ``load`` (what the engine caches: every frame, and for
+  ``residual`` also the I-frames and apex) then ``sample``;
+* test path, the best honest one for each: ``rgb`` decodes every frame but converts
+  and resizes only the T sampled frames (one swscale context); ``residual`` uses
+  ``CompressedInput.test_x``, which decodes every frame but converts and warps only
+  the T sampled P-frames and their references.
+
+The speed-up is read between the two test paths. ``--native-lstm`` runs both
+models' core ``lstm`` aggregators with oneDNN off: at batch size 1 on CPU
+oneDNN's LSTM is several times slower than PyTorch's own kernel. Timed with the process's CPU
+time (one thread: ``thread_count=1``, ``torch.set_num_threads(1)``), best of
+``--repeats`` rounds with the pipelines alternating.
 """
 
 from __future__ import annotations
@@ -18,67 +34,121 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import av  # noqa: E402
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from av.video.reformatter import VideoReformatter  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from ferbench.builtin.aggregator_lstm import LSTMOptions, build_lstm  # noqa: E402
 from ferbench.builtin.backbone_resnet18 import ResNet18Options, build_resnet18  # noqa: E402
 from ferbench.builtin.input_rgb import RGBOptions, build_rgb  # noqa: E402
+from ferbench.data.frame_sampling import segment_indices  # noqa: E402
 from ferbench.datasets.synthetic import generate, preset_options  # noqa: E402
 from ferbench.engine.assemble import FERModel  # noqa: E402
 from ferbench_ifercv.backbone import IFERCVCNNOptions, build_ifercv_cnn  # noqa: E402
-from ferbench_ifercv.inputs import CompressedOptions, CompressedInput  # noqa: E402
+from ferbench_ifercv.inputs import CompressedInput, CompressedOptions  # noqa: E402
+
+GEN = torch.Generator().manual_seed(0)
 
 
-def videos_per_s(rep, model, samples, repeats):
-    gen = torch.Generator().manual_seed(0)
-    best = float("inf")
+def rgb_test_x(rep, sample) -> torch.Tensor:
+    """``rgb``'s evaluation x from the file: decode all frames, convert and resize only the T sampled ones."""
+    o = rep.options
+    with av.open(str(sample.path)) as container:
+        stream = container.streams.video[0]
+        stream.codec_context.thread_count = 1
+        frames = list(container.decode(stream))
+    idx = segment_indices(len(frames), o.frames, train=False, generator=GEN).tolist()
+    reformatter = VideoReformatter()
+    picked = []
+    for i in idx:
+        rgb = reformatter.reformat(frames[i], format="rgb24").to_ndarray()
+        if rgb.shape[:2] != (o.size, o.size):  # as ferbench.data.video.read_video resizes
+            rgb = np.asarray(Image.fromarray(rgb).resize((o.size, o.size), Image.BILINEAR))
+        picked.append(rgb)
+    x = torch.from_numpy(np.stack(picked)).permute(0, 3, 1, 2).float().div_(255.0)
+    return ((x - rep._mean) / rep._std).contiguous()
+
+
+def native_lstm(module: torch.nn.Module) -> None:
+    """Run ``module`` with oneDNN off (PyTorch's native LSTM kernel); applied to both models alike."""
+    forward = module.forward
+
+    def wrapped(*args, **kwargs):
+        with torch.backends.mkldnn.flags(enabled=False):
+            return forward(*args, **kwargs)
+
+    module.forward = wrapped
+
+
+def engine_x(rep, sample) -> torch.Tensor:
+    return rep.sample(rep.load(sample), train=False, generator=GEN)["x"]
+
+
+def timed(pipelines: dict, samples, repeats: int) -> dict:
+    """name -> (videos/s end to end, ms of input per video), best of ``repeats`` rounds, pipelines alternating."""
+    best = {k: (float("inf"), float("inf")) for k in pipelines}
     with torch.no_grad():
         for _ in range(repeats):
-            t0 = time.process_time()
-            for s in samples:
-                x = rep.sample(rep.load(s), train=False, generator=gen)["x"]
-                model(x[None]).logits.argmax(1)
-            best = min(best, time.process_time() - t0)
-    return len(samples) / best
+            for name, (make_x, model) in pipelines.items():
+                t_in = 0.0
+                t0 = time.process_time()
+                for s in samples:
+                    t1 = time.process_time()
+                    x = make_x(s)
+                    t_in += time.process_time() - t1
+                    model(x[None]).logits.argmax(1)
+                total = time.process_time() - t0
+                if total < best[name][0]:
+                    best[name] = (total, t_in)
+    return {k: (len(samples) / v[0], 1000 * v[1] / len(samples)) for k, v in best.items()}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--preset", default="synthetic")
     ap.add_argument("--videos", type=int, default=24)
-    ap.add_argument("--frames", type=int, default=8)
-    ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--rgb-frames", type=int, default=RGBOptions().frames)
+    ap.add_argument("--rgb-size", type=int, default=RGBOptions().size)
+    ap.add_argument("--res-frames", type=int, default=CompressedOptions().frames)
+    ap.add_argument("--res-size", type=int, default=CompressedOptions().size)
+    ap.add_argument("--native-lstm", action="store_true",
+                    help="run both models' LSTMs on PyTorch's native kernel (oneDNN's is ~5x slower at batch 1)")
     ap.add_argument("--cache-dir", default=os.path.expanduser(os.environ.get("FERBENCH_CACHE", "~/.cache/ferbench")))
     a = ap.parse_args()
     torch.set_num_threads(1)
     m = generate(preset_options(a.preset), a.preset, a.cache_dir)
     samples = m.samples[: a.videos]
     k = m.num_classes
-    rgb = build_rgb(RGBOptions(frames=a.frames, size=a.size))
-    res = CompressedInput("residual", CompressedOptions(frames=a.frames, size=a.size))
-
-    class ResidualOnly(CompressedInput):  # test time: residuals only, no identity/apex side tensors
-        def load(self, sample):
-            from ferbench.data.compressed import extract
-            from ferbench_ifercv.inputs import _resize
-
-            v = extract(sample.path, want_mv=False, want_residual=True, want_iframes=False)
-            r = _resize(torch.from_numpy(v.residual).permute(0, 3, 1, 2) / 255.0, self.options.size)
-            return {"residual": r, "gop": torch.zeros(r.shape[0], dtype=torch.long), "iframes": torch.zeros(1, 3, a.size, a.size, dtype=torch.uint8),
-                    "apex": torch.zeros(3, a.size, a.size, dtype=torch.uint8)}
-
-    res_test = ResidualOnly("residual", CompressedOptions(frames=a.frames, size=a.size, hflip=False))
+    rgb = build_rgb(RGBOptions(frames=a.rgb_frames, size=a.rgb_size))
+    res = CompressedInput("residual", CompressedOptions(frames=a.res_frames, size=a.res_size))
+    for s in samples[:3]:  # the test paths give exactly the engine's evaluation input
+        assert torch.equal(rgb_test_x(rgb, s), engine_x(rgb, s)) and torch.equal(res.test_x(s), engine_x(res, s))
     torch.manual_seed(0)
     base = FERModel(build_resnet18(ResNet18Options(), rgb.signature), build_lstm(LSTMOptions(), 512, k)).eval()
     ours = FERModel(build_ifercv_cnn(IFERCVCNNOptions(), res.signature), build_lstm(LSTMOptions(hidden=512), 512, k)).eval()
-    r_base = videos_per_s(rgb, base, samples, a.repeats)
-    r_ours = videos_per_s(res_test, ours, samples, a.repeats)
-    print(f"{len(samples)} videos of {a.preset}, T={a.frames}, {a.size}x{a.size}, CPU one thread")
-    print("| pipeline | videos/s |\n|---|---|")
-    print(f"| rgb + resnet18 + lstm(256) | {r_base:.1f} |")
-    print(f"| residual + ifercv-cnn + lstm(512) | {r_ours:.1f} |")
-    print(f"speed-up: {r_ours / r_base:.2f}x")
+    if a.native_lstm:
+        for model in (base, ours):
+            native_lstm(model.aggregator)
+    pipelines = {
+        "rgb + resnet18 + lstm, engine path": (lambda s: engine_x(rgb, s), base),
+        "rgb + resnet18 + lstm, test path": (lambda s: rgb_test_x(rgb, s), base),
+        "residual + ifercv-cnn + lstm, engine path": (lambda s: engine_x(res, s), ours),
+        "residual + ifercv-cnn + lstm, test path": (res.test_x, ours),
+    }
+    r = timed(pipelines, samples, a.repeats)
+    opts = m.info["options"]
+    print(f"{len(samples)} videos of {a.preset} ({opts['size']}x{opts['size']}, {opts['frames']} frames); "
+          f"rgb T={a.rgb_frames} at {a.rgb_size} px, lstm {LSTMOptions().hidden}; residual T={a.res_frames} at {a.res_size} px, "
+          f"lstm 512; CPU time, one thread, best of {a.repeats}{'; both LSTMs on the native kernel' if a.native_lstm else ''}")
+    print("| pipeline | videos/s | input ms/video | model ms/video |\n|---|---|---|---|")
+    for name, (vps, ms_in) in r.items():
+        print(f"| {name} | {vps:.1f} | {ms_in:.1f} | {1000 / vps - ms_in:.1f} |")
+    test = r["residual + ifercv-cnn + lstm, test path"][0] / r["rgb + resnet18 + lstm, test path"][0]
+    engine = r["residual + ifercv-cnn + lstm, engine path"][0] / r["rgb + resnet18 + lstm, engine path"][0]
+    print(f"speed-up, test paths: {test:.2f}x; engine paths: {engine:.2f}x")
 
 
 if __name__ == "__main__":

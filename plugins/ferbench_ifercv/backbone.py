@@ -55,9 +55,12 @@ class IFERCVCNN(Backbone):
         )
         self.project = nn.Sequential(nn.Linear(8 * w, options.out_dim), nn.ReLU(inplace=True))
         self.out_dim = options.out_dim
+        self.features.to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.project(self.features(x))
+        # channels-last activations: same layers, but PyTorch's CPU max-pool is ~10x slower on NCHW
+        # maps this small (the whole network runs ~2x faster on one core)
+        return self.project(self.features(x.contiguous(memory_format=torch.channels_last)))
 
 
 def build_ifercv_cnn(options: IFERCVCNNOptions, signature: InputSignature) -> IFERCVCNN:
