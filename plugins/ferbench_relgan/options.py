@@ -98,7 +98,11 @@ class RelGANOptions:
         apex_frames: frames per training sample in the pair bank, nearest the apex (paper: last 3).
             The apex is ``Sample.apex``, else the last frame.
         augment: the paper's augmentation: 5 crops (centre, corners) x rotations 0, +-3, +-6 deg x flips.
-        log_every: log the GAN losses every this many steps.
+        pixel_warmup: first steps in which G trains on lambda_2 L_pixel alone and D is not trained
+            (paper: 0, G and D from the start). A small-budget aid: at CPU scale the classification
+            and adversarial terms of an untrained D otherwise drive G into textures before it can
+            reconstruct faces. Counts towards ``steps``.
+        log_every: log the GAN losses (and the copy-x_t L1 baseline ``copy_t_pixel``) every this many steps.
     """
 
     base_channels: int = 64
@@ -119,6 +123,7 @@ class RelGANOptions:
     d_optimal: float = 0.9
     apex_frames: int = 3
     augment: bool = True
+    pixel_warmup: int = 0
     log_every: int = 50
 
     def __post_init__(self) -> None:
@@ -128,6 +133,8 @@ class RelGANOptions:
             problems.append("identity_dim, disc_channels and disc_fc must be >= 1")
         if self.batch_size < 2 or self.steps < 0 or self.g_steps < 1 or self.apex_frames < 1:
             problems.append("need batch_size >= 2, steps >= 0, g_steps >= 1, apex_frames >= 1")
+        if self.pixel_warmup < 0:
+            problems.append(f"pixel_warmup must be >= 0, got {self.pixel_warmup}")
         if self.log_every < 1:
             problems.append("log_every must be >= 1")
         if problems:

@@ -8,8 +8,10 @@ G minimises Eq. 4; D maximises Eq. 1. Adam (lr 1e-4, beta_1 0.5) for both.
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import torch
+import torch.nn.functional as F
 
 from ferbench.components import StageContext
 from ferbench.data.loading import mix_seed
@@ -34,7 +36,8 @@ def pair_tensors(bank: FrameBank, pairs: Pairs, o: RelGANOptions, generator: tor
     return x_s.to(device), x_t.to(device), x_tg.to(device)
 
 
-def train_gan(gen: Generator, ctx: StageContext, o: RelGANOptions, num_expressions: int) -> dict[str, float]:
+def train_gan(gen: Generator, ctx: StageContext, o: RelGANOptions, num_expressions: int,
+              monitor: Callable[[int, Generator], None] | None = None) -> dict[str, float]:
     """Train ``gen`` in place for ``o.steps`` D-steps; returns the last logged averages.
 
     The discriminator is built here (N_e = the run's classes, N_i = the fold's
@@ -61,7 +64,35 @@ def train_gan(gen: Generator, ctx: StageContext, o: RelGANOptions, num_expressio
     sums: dict[str, float] = {}
     count = 0
     last: dict[str, float] = {}
+
+    def record(values: dict[str, float], step: int) -> None:
+        nonlocal sums, count, last
+        for k, v in values.items():
+            sums[k] = sums.get(k, 0.0) + float(v)
+        count += 1
+        if (step + 1) % o.log_every == 0 or step + 1 == o.steps:
+            last = {k: v / count for k, v in sums.items()}
+            ctx.log(
+                f"relgan step {step + 1}/{o.steps} ({time.perf_counter() - t0:.0f}s): "
+                + " ".join(f"{k} {v:.4g}" for k, v in last.items())
+            )
+            sums, count = {}, 0
+        if monitor is not None and (step + 1) % o.log_every == 0:
+            gen.eval()
+            monitor(step + 1, gen)
+            gen.train()
+
     for step in range(o.steps):
+        if step < o.pixel_warmup:
+            # ---- warm-up (off by default): G alone on lambda_2 L_pixel of Eq. 3, D not yet trained
+            pairs = sampler.draw(o.batch_size, rng)
+            x_s, x_t, x_tg = pair_tensors(bank, pairs, o, rng, device)
+            pixel = F.l1_loss(gen(x_s, x_t), x_tg)
+            opt_g.zero_grad(set_to_none=True)
+            (lam.pixel * pixel).backward()
+            opt_g.step()
+            record({"G_pixel": pixel.detach(), "copy_t_pixel": F.l1_loss(x_t, x_tg)}, step)
+            continue
         # ---- D: maximise Eq. 1 on real x_s (expression), real x_t (identity) and fake G(x_s, x_t)
         pairs = sampler.draw(o.batch_size, rng)
         x_s, x_t, _ = pair_tensors(bank, pairs, o, rng, device)
@@ -94,16 +125,7 @@ def train_gan(gen: Generator, ctx: StageContext, o: RelGANOptions, num_expressio
             opt_g.zero_grad(set_to_none=True)
             g["total"].backward()
             opt_g.step()
-        for name, v in [*(("D_" + k, v) for k, v in d.items()), *(("G_" + k, v) for k, v in g.items())]:
-            sums[name] = sums.get(name, 0.0) + float(v.detach())
-        sums["D_real_acc"] = sums.get("D_real_acc", 0.0) + acc
-        count += 1
-        if (step + 1) % o.log_every == 0 or step + 1 == o.steps:
-            last = {k: v / count for k, v in sums.items()}
-            ctx.log(
-                f"relgan step {step + 1}/{o.steps} ({time.perf_counter() - t0:.0f}s): "
-                + " ".join(f"{k} {v:.4g}" for k, v in last.items())
-            )
-            sums, count = {}, 0
+        values = {**{"D_" + k: v.detach() for k, v in d.items()}, **{"G_" + k: v.detach() for k, v in g.items()}}
+        record({**values, "copy_t_pixel": F.l1_loss(x_t, x_tg), "D_real_acc": acc}, step)
     gen.eval()
     return last
