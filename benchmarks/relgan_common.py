@@ -89,3 +89,27 @@ def to_image(x: torch.Tensor) -> np.ndarray:
     """[C, H, W] ImageNet-normalised -> [H, W, C] RGB in [0, 1]."""
     mean, std = torch.tensor(IMAGENET_MEAN).view(3, 1, 1), torch.tensor(IMAGENET_STD).view(3, 1, 1)
     return (x.float() * std + mean).clamp(0, 1).permute(1, 2, 0).numpy()
+
+
+@torch.no_grad()
+def transfer_retrieval(gen: Generator, bank: FrameBank, size: int) -> dict[str, float]:
+    """Is the expression transferred, whatever the identity error? For every source frame (subject a,
+    expression e) and every other subject b with a neutral frame: x_bar = G(x_s, neutral of b), and the
+    frame of b nearest x_bar (L1) among b's frames of the K expressions must be the one showing e.
+    The identity error is common to all K candidates, so this scores the expression alone.
+    Returns the accuracy (%) over all (source, target) pairs, the number of pairs and chance (100/K)."""
+    x = fit_to(bank.frames.float(), size)
+    classes = sorted(set(bank.labels.tolist()))
+    subjects = sorted(set(bank.subjects.tolist()))
+    frame = {(int(b), int(e)): i for i, (b, e) in enumerate(zip(bank.subjects, bank.labels))}
+    hits = []
+    for b in subjects:
+        if (b, NEUTRAL) not in frame or any((b, e) not in frame for e in classes):
+            continue
+        cands = x[[frame[(b, e)] for e in classes]]
+        src = [i for i in range(len(x)) if int(bank.subjects[i]) != b]
+        fake = gen(x[src], x[frame[(b, NEUTRAL)]].expand(len(src), -1, -1, -1))
+        d = (fake[:, None] - cands[None]).abs().flatten(2).mean(2)  # [sources, K]
+        hits += (torch.tensor(classes)[d.argmin(1)] == bank.labels[src]).tolist()
+    return {"accuracy": 100.0 * float(np.mean(hits)) if hits else float("nan"), "pairs": len(hits),
+            "chance": 100.0 / len(classes)}

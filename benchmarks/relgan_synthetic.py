@@ -10,7 +10,10 @@ trained end to end). Then:
   exact SynthFER ground truth x_tg next to copying x_t / x_s, on fixed pairs of
   the GAN's training frames (``train``), of the training subjects' scored-only
   uniform videos (``heldout``: seen people, unseen videos, every expression)
-  and of the test subjects (``test``: unseen people);
+  and of the test subjects (``test``: unseen people); and transfer retrieval
+  (``relgan_common.transfer_retrieval``: is the reenacted face nearest the
+  target person's frame of the source expression among that person's frames of
+  all expressions; chance 1/7), which scores the expression alone;
 * linear probes on per-frame features of the last three frames of scored videos
   (never trained on): f(e) of the frozen G_es, the baseline's 30-d
   layer, and a randomly initialised G_es (control). Identity (lower = less
@@ -51,7 +54,8 @@ from ferbench.options import stable_hash
 from ferbench.plugins import Registry
 from ferbench_relgan.networks import Encoder, fit_to
 from ferbench_relgan.pairs import FrameBank
-from relgan_common import CLEAN, DATASET, DATASET_OPTS, NEUTRAL, encode, fixed_pairs, l1_report, probes, to_image
+from relgan_common import (CLEAN, DATASET, DATASET_OPTS, NEUTRAL, encode, fixed_pairs, l1_report, probes, to_image,
+                           transfer_retrieval)
 
 RESULTS = Path(__file__).resolve().parents[1] / "plugins" / "ferbench_relgan" / "results" / "synthetic_32px"
 #: CPU-sized (2 shared cores): 32 px faces, all 8 frames (the GAN bank takes the last three, as the paper)
@@ -197,9 +201,10 @@ def one_seed(seed: int, args, gan: dict[str, str], results: Path) -> dict:
            "relgan_uar": rel.folds[0].metrics["uar"], "cnn_uar": cnn.folds[0].metrics["uar"],
            "relgan_wall_s": t1 - t0, "cnn_wall_s": t2 - t1, "test_samples": len(rel_runner.folds[0].test),
            "l1": l1, "probes": feature, "gan_log": rel_runner.gan_log}
+    apex = banks(rel_runner, 1)
+    row["transfer_retrieval"] = {k: transfer_retrieval(gen, apex[k], size) for k in ("heldout", "test") if k in apex}
     if seed == args.grid_seed:
         classes = rel_runner.manifest.classes
-        apex = banks(rel_runner, 1)
         row["grid"] = {"test": grid(gen, apex["test"], classes, results / "reenactment_grid_test.png",
                                     "REL-GAN reenactment, unseen test subjects (rows: source expression; last column: ground truth)")}
         if "heldout" in apex:
@@ -228,7 +233,7 @@ def main() -> None:
     args = p.parse_args()
     if args.merge:
         parts = [json.loads(Path(f).read_text()) for f in args.merge.split(",")]
-        write_summary(Path(args.results), {k: v for k, v in parts[0].items() if k not in ("rows", "mean", "mean_probes")},
+        write_summary(Path(args.results), {k: v for k, v in parts[0].items() if k != "rows" and not k.startswith("mean")},
                       [r for part in parts for r in part["rows"]])
         return
     torch.set_num_threads(args.threads)
@@ -257,11 +262,12 @@ def write_summary(results: Path, setup: dict, rows: list[dict]) -> None:
         "mean_l1": {b: {k: mean(lambda r: r["l1"][b][k]) for k in ("fake", "copy_t", "copy_s")} for b in rows[0]["l1"]},
         "mean_probes": {e: {b: {k: mean(lambda r: r["probes"][e][b][k]) for k in ("identity_probe_acc", "expression_probe_acc")}
                             for b in rows[0]["probes"][e]} for e in encoders},
+        "mean_transfer_retrieval": {k: mean(lambda r: r["transfer_retrieval"][k]["accuracy"]) for k in rows[0].get("transfer_retrieval", {})},
         "rows": sorted(rows, key=lambda r: r["seed"]),
     }
     results.mkdir(parents=True, exist_ok=True)
     (results / "summary.json").write_text(json.dumps(summary, indent=1))
-    print(json.dumps({k: summary[k] for k in ("mean", "mean_l1", "mean_probes")}, indent=1))
+    print(json.dumps({k: summary[k] for k in ("mean", "mean_l1", "mean_probes", "mean_transfer_retrieval")}, indent=1))
 
 
 if __name__ == "__main__":

@@ -99,9 +99,9 @@ class RelGANOptions:
             The apex is ``Sample.apex``, else the last frame.
         augment: the paper's augmentation: 5 crops (centre, corners) x rotations 0, +-3, +-6 deg x flips.
         pixel_warmup: first steps in which G trains on lambda_2 L_pixel alone and D is not trained
-            (paper: 0, G and D from the start). A small-budget aid: at CPU scale the classification
-            and adversarial terms of an untrained D otherwise drive G into textures before it can
-            reconstruct faces. Counts towards ``steps``.
+            (paper: 0, G and D from the start). A small-budget aid: G learns to reconstruct faces before
+            the classification and adversarial terms act (at CPU scale they still pull G off the faces
+            with the paper's lambdas; README "Measured"). Counts towards ``steps``.
         log_every: log the GAN losses (and the copy-x_t L1 baseline ``copy_t_pixel``) every this many steps.
     """
 
