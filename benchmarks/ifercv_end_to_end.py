@@ -2,11 +2,12 @@
 residual + ifercv-cnn + lstm versus rgb + resnet18 + lstm on the same videos.
 
 Usage: python benchmarks/ifercv_end_to_end.py [--preset synthetic] [--videos 24] [--repeats 3]
-       [--rgb-frames T] [--rgb-size S] [--res-frames T] [--res-size S]
+       [--rgb-frames T] [--rgb-size S] [--res-frames T] [--res-size S] [--res-lstm-hidden 512] [--native-lstm]
 
 Defaults are what a user gets: the default ``synthetic`` preset and each
 input's default frames/size (``rgb``: T=4 at 96 px, core ``lstm`` hidden 256;
-``residual``: T=8 at 64 px, ``lstm`` hidden 512 as in the paper). Untrained
+``residual``: T=8 at 64 px, ``lstm`` hidden 512 as in the paper and
+``ifercv.toml``; ``--res-lstm-hidden 256`` is what the bare CLI command gets). Untrained
 models (speed does not depend on the weights), eval mode, one video at a time.
 
 Two paths per pipeline, each checked to give the same ``x`` as
@@ -114,6 +115,7 @@ def main() -> None:
     ap.add_argument("--rgb-size", type=int, default=RGBOptions().size)
     ap.add_argument("--res-frames", type=int, default=CompressedOptions().frames)
     ap.add_argument("--res-size", type=int, default=CompressedOptions().size)
+    ap.add_argument("--res-lstm-hidden", type=int, default=512, help="ifercv's LSTM size (paper 512; core default 256)")
     ap.add_argument("--native-lstm", action="store_true",
                     help="run both models' LSTMs on PyTorch's native kernel (oneDNN's is ~5x slower at batch 1)")
     ap.add_argument("--cache-dir", default=os.path.expanduser(os.environ.get("FERBENCH_CACHE", "~/.cache/ferbench")))
@@ -128,7 +130,7 @@ def main() -> None:
         assert torch.equal(rgb_test_x(rgb, s), engine_x(rgb, s)) and torch.equal(res.test_x(s), engine_x(res, s))
     torch.manual_seed(0)
     base = FERModel(build_resnet18(ResNet18Options(), rgb.signature), build_lstm(LSTMOptions(), 512, k)).eval()
-    ours = FERModel(build_ifercv_cnn(IFERCVCNNOptions(), res.signature), build_lstm(LSTMOptions(hidden=512), 512, k)).eval()
+    ours = FERModel(build_ifercv_cnn(IFERCVCNNOptions(), res.signature), build_lstm(LSTMOptions(hidden=a.res_lstm_hidden), 512, k)).eval()
     if a.native_lstm:
         for model in (base, ours):
             native_lstm(model.aggregator)
@@ -142,7 +144,7 @@ def main() -> None:
     opts = m.info["options"]
     print(f"{len(samples)} videos of {a.preset} ({opts['size']}x{opts['size']}, {opts['frames']} frames); "
           f"rgb T={a.rgb_frames} at {a.rgb_size} px, lstm {LSTMOptions().hidden}; residual T={a.res_frames} at {a.res_size} px, "
-          f"lstm 512; CPU time, one thread, best of {a.repeats}{'; both LSTMs on the native kernel' if a.native_lstm else ''}")
+          f"lstm {a.res_lstm_hidden}; CPU time, one thread, best of {a.repeats}{'; both LSTMs on the native kernel' if a.native_lstm else ''}")
     print("| pipeline | videos/s | input ms/video | model ms/video |\n|---|---|---|---|")
     for name, (vps, ms_in) in r.items():
         print(f"| {name} | {vps:.1f} | {ms_in:.1f} | {1000 / vps - ms_in:.1f} |")

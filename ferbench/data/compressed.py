@@ -580,9 +580,9 @@ def extract(
             order = sorted(need)
             lut = np.zeros(count, np.int64)
             lut[order] = np.arange(len(order))
-            chw = np.empty((len(order), 3, h, w), np.uint8)
+            chw = np.empty((len(order), 3, h, w), np.float32)
             for j, i in enumerate(order):
-                chw[j] = rgb[i].transpose(2, 0, 1)
+                chw[j] = rgb[i].transpose(2, 0, 1)  # one pass: to planar float32
             cur = p_index[rows]
             res = warp_residuals(torch.from_numpy(chw), lut[cur], lut[cur - 1], field[sub], c,
                                  (blocks[sub] >= 0) if intra == "raw" else None)

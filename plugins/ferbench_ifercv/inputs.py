@@ -17,6 +17,12 @@ returns (cached by the engine):
 training, centres in evaluation) and returns ``x`` [T, C, S, S] plus the side
 inputs ``iframe`` [3, S, S] and ``apex`` [3, S, S] (ImageNet-normalised RGB)
 that the ``ifercv`` disentangler uses through ``Batch.side``.
+
+``test_x(sample)`` is the test-time path straight from the file: the same ``x``
+as ``sample(load(sample), train=False)``, but only the T sampled P-frames and
+their references are converted to RGB and warped (``extract(..., p_frames=...)``),
+and no I-frames or apex are produced (the engine caches ``load`` for training
+and evaluation alike, so it keeps using the full path).
 """
 
 from __future__ import annotations
