@@ -11,6 +11,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from PIL import Image
 
 from ..errors import VideoDecodeError
@@ -38,6 +39,7 @@ def read_video(path: str | Path, size: tuple[int, int] | None = None) -> np.ndar
     if not path.is_file():
         raise VideoDecodeError(f"video not found: {path} (check the dataset root or re-run 'ferbench prepare')")
     frames = []
+    reformatter = VideoReformatter()  # one swscale context per video (to_ndarray makes one per frame)
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
@@ -45,7 +47,7 @@ def read_video(path: str | Path, size: tuple[int, int] | None = None) -> np.ndar
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             for frame in container.decode(stream):
-                frames.append(_resize(frame.to_ndarray(format="rgb24"), size))
+                frames.append(_resize(reformatter.reformat(frame, format="rgb24").to_ndarray(), size))
     except VideoDecodeError:
         raise
     except (av.error.FFmpegError, ValueError, OSError) as err:
