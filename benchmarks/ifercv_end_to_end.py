@@ -2,7 +2,7 @@
 residual + ifercv-cnn + lstm versus rgb + resnet18 + lstm on the same videos.
 
 Usage: python benchmarks/ifercv_end_to_end.py [--preset synthetic] [--videos 24] [--repeats 3]
-       [--rgb-frames T] [--rgb-size S] [--res-frames T] [--res-size S] [--res-lstm-hidden 512] [--native-lstm]
+       [--rgb-frames T] [--rgb-size S] [--res-frames T] [--res-size S] [--res-lstm-hidden 512]
 
 Defaults are what a user gets: the default ``synthetic`` preset and each
 input's default frames/size (``rgb``: T=4 at 96 px, core ``lstm`` hidden 256;
@@ -20,9 +20,9 @@ Two paths per pipeline, each checked to give the same ``x`` as
   ``CompressedInput.test_x``, which decodes every frame but converts and warps only
   the T sampled P-frames and their references.
 
-The speed-up is read between the two test paths. ``--native-lstm`` runs both
-models' core ``lstm`` aggregators with oneDNN off: at batch size 1 on CPU
-oneDNN's LSTM is several times slower than PyTorch's own kernel. Timed with the process's CPU
+The speed-up is read between the two test paths (both core ``lstm`` aggregators run
+PyTorch's native kernel at batch 1 on CPU, see ``ferbench.builtin.aggregator_lstm``).
+Timed with the process's CPU
 time (one thread: ``thread_count=1``, ``torch.set_num_threads(1)``), best of
 ``--repeats`` rounds with the pipelines alternating.
 """
@@ -72,17 +72,6 @@ def rgb_test_x(rep, sample) -> torch.Tensor:
     return ((x - rep._mean) / rep._std).contiguous()
 
 
-def native_lstm(module: torch.nn.Module) -> None:
-    """Run ``module`` with oneDNN off (PyTorch's native LSTM kernel); applied to both models alike."""
-    forward = module.forward
-
-    def wrapped(*args, **kwargs):
-        with torch.backends.mkldnn.flags(enabled=False):
-            return forward(*args, **kwargs)
-
-    module.forward = wrapped
-
-
 def engine_x(rep, sample) -> torch.Tensor:
     return rep.sample(rep.load(sample), train=False, generator=GEN)["x"]
 
@@ -116,8 +105,6 @@ def main() -> None:
     ap.add_argument("--res-frames", type=int, default=CompressedOptions().frames)
     ap.add_argument("--res-size", type=int, default=CompressedOptions().size)
     ap.add_argument("--res-lstm-hidden", type=int, default=512, help="ifercv's LSTM size (paper 512; core default 256)")
-    ap.add_argument("--native-lstm", action="store_true",
-                    help="run both models' LSTMs on PyTorch's native kernel (oneDNN's is ~5x slower at batch 1)")
     ap.add_argument("--cache-dir", default=os.path.expanduser(os.environ.get("FERBENCH_CACHE", "~/.cache/ferbench")))
     a = ap.parse_args()
     torch.set_num_threads(1)
@@ -131,9 +118,6 @@ def main() -> None:
     torch.manual_seed(0)
     base = FERModel(build_resnet18(ResNet18Options(), rgb.signature), build_lstm(LSTMOptions(), 512, k)).eval()
     ours = FERModel(build_ifercv_cnn(IFERCVCNNOptions(), res.signature), build_lstm(LSTMOptions(hidden=a.res_lstm_hidden), 512, k)).eval()
-    if a.native_lstm:
-        for model in (base, ours):
-            native_lstm(model.aggregator)
     pipelines = {
         "rgb + resnet18 + lstm, engine path": (lambda s: engine_x(rgb, s), base),
         "rgb + resnet18 + lstm, test path": (lambda s: rgb_test_x(rgb, s), base),
@@ -144,7 +128,7 @@ def main() -> None:
     opts = m.info["options"]
     print(f"{len(samples)} videos of {a.preset} ({opts['size']}x{opts['size']}, {opts['frames']} frames); "
           f"rgb T={a.rgb_frames} at {a.rgb_size} px, lstm {LSTMOptions().hidden}; residual T={a.res_frames} at {a.res_size} px, "
-          f"lstm {a.res_lstm_hidden}; CPU time, one thread, best of {a.repeats}{'; both LSTMs on the native kernel' if a.native_lstm else ''}")
+          f"lstm {a.res_lstm_hidden}; CPU time, one thread, best of {a.repeats}")
     print("| pipeline | videos/s | input ms/video | model ms/video |\n|---|---|---|---|")
     for name, (vps, ms_in) in r.items():
         print(f"| {name} | {vps:.1f} | {ms_in:.1f} | {1000 / vps - ms_in:.1f} |")
