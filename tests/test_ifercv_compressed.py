@@ -1,4 +1,4 @@
-"""ferbench.data.compressed: motion-vector map layout, residual maths, GOP walking, codec checks, the vectorised paths."""
+"""ferbench.data.compressed and .motion: motion-vector map layout, residual maths, GOP walking, codec checks, the vectorised paths."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ import torch
 
 from av.video.reformatter import VideoReformatter
 
-from ferbench.data.compressed import (
-    CompressedDomainError,
+from ferbench.data.compressed import CompressedDomainError, decode_rgb, extract
+from ferbench.data.motion import (
     best_reference,
-    decode_rgb,
-    extract,
     motion_cells,
     motion_compensate,
     mv_map,
@@ -204,7 +202,7 @@ def test_motion_cells_of_several_frames_equal_per_frame_maps():
 @pytest.mark.parametrize("intra", ["colocated", "raw"])
 def test_batched_warp_equals_per_frame_residual(monkeypatch, intra):
     """warp_residuals (chunks, slices and gathers) == residual() frame by frame, sizes not multiples of 4."""
-    import ferbench.data.compressed as C
+    import ferbench.data.motion as C
 
     rng = np.random.default_rng(5)
     h, w, c = 30, 22, 4
