@@ -22,9 +22,10 @@ Identity bias (``identity_bias = b``): every subject gets two views of the
 same size ``n`` (its number of uniform videos). The *test view* is the
 uniform videos, marked ``test_only=True`` (scored, never trained on). The
 *training view* is ``n`` further videos, marked ``train_only=True`` (trained
-on, never scored), whose labels are the uniform ones with randomly chosen
-non-favoured entries switched to the subject's favoured class until a
-fraction ``max(b, n_fav / n)`` shows it. Under the subject-independent k-fold
+on, never scored), whose labels are the uniform ones with non-favoured
+entries switched to the subject's favoured class until a fraction
+``max(b, n_fav / n)`` shows it (which classes stay rotates over subjects,
+see :func:`biased_labels`). Under the subject-independent k-fold
 protocol a subject is either all-train or all-test, so a training fold sees
 ``n`` videos per subject, a fraction ~b of them of the subject's favoured
 class, while test subjects are scored on their uniform videos: the training
