@@ -13,7 +13,9 @@ from ferbench.engine.config import make_config
 from ferbench.engine.runner import Runner
 from ferbench.plugins import Registry
 
-CACHE = Path("/tmp/sna_cache")
+# "-v2": SynthFER changed (scene=subject, train/test views) but keeps its sample ids, and the sna autoencoder
+# cache is keyed by sample ids, seed and options only -- a fresh folder keeps autoencoders of the old videos out.
+CACHE = Path("/tmp/sna_cache-v2")
 OUT = Path("/tmp/sna_out")
 RESULTS = Path(__file__).resolve().parents[1] / "plugins" / "ferbench_sna" / "results"
 

@@ -5,7 +5,7 @@ four frames before the apex (apex-4 .. apex-1). A group is a Failure Case (FC)
 when any of its four frames is misclassified, a Consistent Failure Case (CFC)
 when all four are misclassified as the same class. With and without sna.
 
-    python benchmarks/sna_sequential.py [--seeds 0]
+    python benchmarks/sna_sequential.py [--seeds 0] [--epochs 6]
 
 Writes plugins/ferbench_sna/results/sequential.json.
 """
@@ -50,15 +50,17 @@ def failure_cases(runner, fold: int = 0, before: int = 4) -> dict[str, int]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", default="0")
+    ap.add_argument("--epochs", type=int, default=6, help="training epochs of both arms (fold 0)")
     a = ap.parse_args()
     rows = []
     for seed in [int(s) for s in a.seeds.split(",")]:
         for selector, opts in (("none", None), ("sna", {"threshold": "batch"})):
-            r = run(f"seq-{selector}-s{seed}", selector, opts, seed=seed, dataset_opts=NOISY, input_opts=APEX_ONLY)
+            r = run(f"seq-{selector}-s{seed}", selector, opts, seed=seed, dataset_opts=NOISY, input_opts=APEX_ONLY,
+                    train={"epochs": a.epochs})
             counts = failure_cases(r["runner"])
             rows.append({"seed": seed, "selector": selector, "apex_war": r["war"], **counts})
             print(rows[-1], flush=True)
-            save("sequential.json", {"rows": rows})
+            save("sequential.json", {"rows": rows, "epochs": a.epochs})
 
 
 if __name__ == "__main__":
