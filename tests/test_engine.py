@@ -78,6 +78,14 @@ def test_stage_runs_once_per_fold_then_comes_from_cache(registry, dirs, tmp_path
     assert CountingStageDisentangler.trained == 1
     _run(registry, _config({**dirs, "output_dir": str(tmp_path / "o2")}, {"disentangler": "counting-stage"}, train={"epochs": 1}, folds=(0,)))
     assert CountingStageDisentangler.trained == 1  # loaded from the stage cache
+    # other data under the same dataset name and options (regenerated, re-prepared) gets other stage keys
+    import dataclasses
+
+    runner = Runner(cfg, registry, progress=False, log=lambda s: None)
+    before = runner._stage_keys()
+    first = runner.manifest.samples[0]
+    runner.manifest.samples[0] = dataclasses.replace(first, label=(first.label + 1) % runner.manifest.num_classes)
+    assert all(runner._stage_keys()[k] != before[k] for k in before)
 
 
 def test_masked_samples_contribute_no_gradient(registry, dirs):

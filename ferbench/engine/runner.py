@@ -128,8 +128,13 @@ class Runner:
         return self.output_dir / "results.sqlite"
 
     def _stage_keys(self) -> dict[str, str]:
+        """Per component kind, the key of its cached stages: components, options, seed, and the
+        dataset's content (sample ids, paths, labels, subjects), so a regenerated or re-prepared
+        dataset under the same name never reuses a stage trained on other data."""
         opts = self.resolved.options_dict(runtime=False)
-        base = [self.config.dataset, opts["dataset"], self.config.choice("input").name, opts["input"], self.config.seed]
+        content = stable_hash([[s.id, s.path, s.label, s.subject] for s in self.manifest.samples])
+        base = [self.config.dataset, opts["dataset"], content, self.config.choice("input").name, opts["input"],
+                self.config.seed]
         return {
             kind: stable_hash(base + [self.config.choice(kind).name, opts[kind]])
             for kind in ("backbone", "aggregator", "disentangler", "selector")

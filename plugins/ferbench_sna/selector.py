@@ -162,7 +162,7 @@ class SNASelector(Selector):
     def _train_stage(self, ctx: StageContext) -> None:
         cache = None
         if self.options.ae_cache_dir:
-            ids = sorted(s.id for s in getattr(ctx.train_loader.dataset, "samples", []))
+            ids = sorted((s.id, s.path) for s in getattr(ctx.train_loader.dataset, "samples", []))  # paths: data version
             key = stable_hash([self.ae_key(), ids, ctx.seed, type(getattr(ctx.model, "backbone", ctx.model)).__name__])
             cache = Path(self.options.ae_cache_dir).expanduser() / f"sna-ae-{key}.pt"
             if cache.is_file():
