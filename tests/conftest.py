@@ -27,3 +27,12 @@ def registry() -> Registry:
 def dirs(tmp_path):
     """cache_dir and output_dir for a run."""
     return {"cache_dir": str(tmp_path / "cache"), "output_dir": str(tmp_path / "out")}
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Small tensors: one intra-op thread is faster, and far faster on a loaded machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

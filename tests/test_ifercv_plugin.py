@@ -13,13 +13,7 @@ from ferbench.engine.runner import Runner
 from ferbench.errors import FerbenchError, IncompatibleCombinationError
 from ferbench.testing import check_component, dummy_manifest
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small tensors: one intra-op thread is faster, and far faster on a loaded machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 SIDE_SIG = InputSignature(channels=3, frames=4, height=32, width=32, side={"iframe": (3, 32, 32), "apex": (3, 32, 32)})
