@@ -24,7 +24,7 @@ from pathlib import Path
 from ...data.manifest import Manifest, ProtocolSpec, Sample
 from ...errors import DatasetLayoutError, OptionError
 from .base import PrepareOptions, RealDataset, options_doc
-from .layout import ANGER, DISGUST, FEAR, HAPPINESS, SADNESS, SURPRISE, canonical, images_in, require_root, subdirs
+from .layout import ANGER, DISGUST, FEAR, HAPPINESS, SADNESS, SURPRISE, images_in, require_root, subdirs, subject_sequences
 
 CLASSES = [ANGER, DISGUST, FEAR, HAPPINESS, SADNESS, SURPRISE]
 CODES = {"AN": ANGER, "DI": DISGUST, "FE": FEAR, "HA": HAPPINESS, "SA": SADNESS, "SU": SURPRISE}
@@ -93,16 +93,7 @@ class BU4DFE(RealDataset):
 
     def raw_manifest(self) -> Manifest:
         root = require_root(self.name, self.root, self.hint)
-        samples = []
-        for subject in subdirs(root):
-            for expr in subdirs(subject):
-                name = canonical(expr.name)
-                frames = images_in(expr)
-                if name not in CLASSES or not frames:
-                    continue
-                samples.append(Sample(id=f"{subject.name}_{expr.name}", path=str(expr), label=CLASSES.index(name),
-                                      subject=subject.name, apex=len(frames) // 2, num_frames=len(frames),
-                                      meta={"apex_convention": "middle"}))
+        samples = subject_sequences(root, CLASSES, self.apex_convention)
         if not samples:
             raise DatasetLayoutError(f"dataset '{self.name}': expected sequences like {root / 'F001' / 'Angry'}, found none (check --root)")
         return Manifest(self.name, list(CLASSES), samples, ProtocolSpec("kfold", folds=self.options.folds),  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ...data.manifest import Sample
 from ...data.video import IMAGE_SUFFIXES
 from ...errors import DatasetLayoutError
 
@@ -114,6 +115,25 @@ def apex_index(convention: str | None, num_frames: int | None) -> int | None:
     if convention == "middle":
         return num_frames // 2
     raise ValueError(f"unknown apex convention {convention!r}")
+
+
+def subject_sequences(parent: Path, classes: list[str], apex_convention: str) -> list[Sample]:
+    """Samples of a ``parent/<subject>/<expression>/<frames>`` layout (Oulu-CASIA, BU-4DFE).
+
+    Expression folders named by any class alias; unknown names and empty folders are skipped.
+    Each sample is one image-sequence folder, apex by ``apex_convention``.
+    """
+    samples = []
+    for subject in subdirs(parent):
+        for expr in subdirs(subject):
+            name = canonical(expr.name)
+            frames = images_in(expr)
+            if name not in classes or not frames:
+                continue
+            samples.append(Sample(id=f"{subject.name}_{expr.name}", path=str(expr), label=classes.index(name),
+                                  subject=subject.name, apex=apex_index(apex_convention, len(frames)),
+                                  num_frames=len(frames), meta={"apex_convention": apex_convention}))
+    return samples
 
 
 def class_folders(dataset: str, split_dir: Path, classes: list[str]) -> dict[int, Path]:

@@ -17,10 +17,10 @@ import dataclasses
 from pathlib import Path
 from typing import Literal
 
-from ...data.manifest import Manifest, ProtocolSpec, Sample
+from ...data.manifest import Manifest, ProtocolSpec
 from ...errors import OptionError
 from .base import PrepareOptions, RealDataset, options_doc
-from .layout import ANGER, DISGUST, FEAR, HAPPINESS, SADNESS, SURPRISE, canonical, find_child, images_in, require_root, subdirs
+from .layout import ANGER, DISGUST, FEAR, HAPPINESS, SADNESS, SURPRISE, find_child, require_root, subject_sequences
 
 CLASSES = [ANGER, DISGUST, FEAR, HAPPINESS, SADNESS, SURPRISE]
 
@@ -52,16 +52,7 @@ class Oulu(RealDataset):
         root = require_root(self.name, self.root, self.hint)
         spectrum = find_child(self.name, root, [o.spectrum, "VIS" if o.spectrum == "VL" else "NIR"], "the spectrum folder")
         light = find_child(self.name, spectrum, [o.illumination], "the illumination folder")
-        samples = []
-        for subject in subdirs(light):
-            for expr in subdirs(subject):
-                name = canonical(expr.name)
-                frames = images_in(expr)
-                if name not in CLASSES or not frames:
-                    continue
-                samples.append(Sample(id=f"{subject.name}_{expr.name}", path=str(expr), label=CLASSES.index(name),
-                                      subject=subject.name, apex=len(frames) - 1, num_frames=len(frames),
-                                      meta={"apex_convention": "last"}))
+        samples = subject_sequences(light, CLASSES, self.apex_convention)
         return Manifest(self.name, list(CLASSES), samples, ProtocolSpec("kfold", folds=o.folds), modality="video",
                         root=str(root), info={"apex_convention": self.apex_convention})
 
