@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, runtime_checkable
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -33,8 +34,8 @@ from .data.manifest import Manifest, Sample
 if TYPE_CHECKING:  # pragma: no cover
     from torch.utils.data import DataLoader
 
-Kind = Literal["input", "backbone", "aggregator", "disentangler", "selector", "dataset"]
-KINDS: tuple[Kind, ...] = ("input", "backbone", "aggregator", "disentangler", "selector", "dataset")
+#: a component kind name (see :data:`ferbench.kinds.KINDS`)
+Kind = str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +43,7 @@ class ComponentSpec:
     """What a plugin registers for one component.
 
     Attributes:
-        kind: one of :data:`KINDS`.
+        kind: one of :data:`ferbench.kinds.KINDS`.
         name: the name users type (``--aggregator eian``); unique per kind.
         factory: builds the component (signature per kind, see module docstring).
         options: dataclass type of the component's options; every field has a default.
@@ -193,6 +194,50 @@ class ModelOutput(AggregatorOutput):
     features: torch.Tensor | None = None
 
 
+@dataclasses.dataclass
+class Evaluation:
+    """A model's predictions on one split of a fold.
+
+    Attributes:
+        probs: [N, K] softmax probabilities.
+        labels: [N] scored labels (``Sample.eval_label``).
+        indices: [N] positions of the samples in the manifest.
+        extras: the aggregator's named extras, each [N, ...] (attention, clip scores, P_e).
+        frame_index: [N, T] source-frame index of every input frame, when the input reports
+            it (``sample()`` returning ``"frame_index"``), else None.
+        embeddings: [N, D'] video embeddings z, when asked for, else None.
+    """
+
+    probs: np.ndarray
+    labels: np.ndarray
+    indices: np.ndarray
+    extras: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    frame_index: np.ndarray | None = None
+    embeddings: np.ndarray | None = None
+
+    @property
+    def predictions(self) -> np.ndarray:
+        """[N] predicted class indices."""
+        return self.probs.argmax(1)
+
+
+@dataclasses.dataclass
+class FoldReport:
+    """What components see after a fold is scored (``fold_metrics``).
+
+    Attributes:
+        fold: fold index.
+        evaluation: the scored split's predictions (test fold).
+        manifest: the dataset manifest (``manifest.samples[i]`` for ``evaluation.indices``).
+        history: per-epoch training statistics (``loss``, ``train_acc``, selector stats, ...).
+    """
+
+    fold: int
+    evaluation: Evaluation
+    manifest: Manifest
+    history: list[dict[str, float]]
+
+
 # --------------------------------------------------------------------------- modules
 
 
@@ -223,6 +268,10 @@ class Aggregator(nn.Module):
         """Per-sample loss [B], or None to use the run's configured loss."""
         return None
 
+    def fold_metrics(self, report: FoldReport) -> dict[str, float]:
+        """Extra numbers to store in the fold's record (e.g. how often P_e finds the apex clip)."""
+        return {}
+
 
 @dataclasses.dataclass
 class ModelContext:
@@ -234,6 +283,8 @@ class ModelContext:
         embedding_dim: D' of the aggregator embedding.
         num_classes: K.
         manifest: the dataset manifest (samples, apex conventions, subjects).
+        cache_dir: the run's cache directory, for artefacts a component shares across
+            folds and runs (a pre-trained encoder, say); None when the run has none.
     """
 
     signature: InputSignature
@@ -241,6 +292,7 @@ class ModelContext:
     embedding_dim: int
     num_classes: int
     manifest: Manifest
+    cache_dir: Path | None = None
 
 
 @dataclasses.dataclass
@@ -297,6 +349,10 @@ class Disentangler(nn.Module):
     def stages(self) -> list[Stage]:
         return []
 
+    def fold_metrics(self, report: FoldReport) -> dict[str, float]:
+        """Extra numbers to store in the fold's record."""
+        return {}
+
 
 class Selector(nn.Module):
     """Per-sample loss weights in [0, 1] (masks are weights of 0 or 1).
@@ -314,6 +370,10 @@ class Selector(nn.Module):
         return []
 
     def epoch_stats(self) -> dict[str, float]:
+        return {}
+
+    def fold_metrics(self, report: FoldReport) -> dict[str, float]:
+        """Extra numbers to store in the fold's record (e.g. masking precision over training)."""
         return {}
 
 

@@ -34,3 +34,15 @@ class VideoDecodeError(FerbenchError):
 
 class OptionError(FerbenchError):
     """A component or run option with an unknown key or a bad value."""
+
+
+class ConfigError(OptionError):
+    """A run configuration (file, flags or sweep spec) with an unknown key or a bad value."""
+
+
+class DuplicateRecordError(FerbenchError):
+    """A fold that already has an "ok" record for its config hash and seed."""
+
+
+class CheckpointError(FerbenchError):
+    """A checkpoint that is missing, truncated or not a ferbench checkpoint."""

@@ -1,50 +1,38 @@
-"""pluggy hook specifications: one hook per component kind, plus reported results.
+"""pluggy hook specifications: one hook per component kind, plus reported results, claims and launchers.
 
 A plugin is a module (or object) with functions decorated by
-``ferbench.hookimpl`` and named as below, registered through the entry-point
-group ``ferbench``. Each hook returns a list of :class:`ferbench.components.ComponentSpec`
-of its kind. Each hook is documented in ``docs/hooks.md`` (a test checks it).
+``ferbench.hookspecs.hookimpl`` and named as below, registered through the
+entry-point group ``ferbench``. The component hooks are generated from
+:data:`ferbench.kinds.KIND_SPECS` (one per kind, e.g. ``ferbench_inputs``);
+each returns a list of :class:`ferbench.components.ComponentSpec` of its kind.
+Every hook is documented in ``docs/hooks.md`` (a test checks it).
 """
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import pluggy
 
 from .components import ComponentSpec, ReportedResult
+from .kinds import HOOK_KINDS, KIND_SPECS, KindSpec
 
 PROJECT = "ferbench"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
-@hookspec
-def ferbench_inputs() -> list[ComponentSpec]:
-    """Input representations: media -> ``{"x": [T, C, H, W], ...side}``."""
+def _component_hook(kind: KindSpec) -> Callable[[], list[ComponentSpec]]:
+    def hook() -> list[ComponentSpec]:
+        return []
+
+    hook.__name__ = hook.__qualname__ = kind.hook
+    hook.__doc__ = f"Components of kind '{kind.name}' ({kind.title}): ``{kind.factory}``."
+    return hookspec(hook)
 
 
-@hookspec
-def ferbench_backbones() -> list[ComponentSpec]:
-    """Per-frame backbones: [N, C, H, W] -> [N, D]."""
-
-
-@hookspec
-def ferbench_aggregators() -> list[ComponentSpec]:
-    """Temporal aggregators with classifier: [B, T, D] -> embedding, logits, extras."""
-
-
-@hookspec
-def ferbench_disentanglers() -> list[ComponentSpec]:
-    """Identity-disentanglement modules: extra losses from batch and outputs."""
-
-
-@hookspec
-def ferbench_selectors() -> list[ComponentSpec]:
-    """Sample selectors: per-sample loss weights in [0, 1]."""
-
-
-@hookspec
-def ferbench_datasets() -> list[ComponentSpec]:
-    """Dataset adapters: a dataset on disk (or generated) -> Manifest."""
+for _kind in KIND_SPECS:
+    globals()[_kind.hook] = _component_hook(_kind)
 
 
 @hookspec
@@ -52,12 +40,15 @@ def ferbench_reported_results() -> list[ReportedResult]:
     """Numbers the plugin's paper reports, shown as ``reported`` leaderboard rows."""
 
 
-#: hook name -> component kind
-HOOK_KINDS = {
-    "ferbench_inputs": "input",
-    "ferbench_backbones": "backbone",
-    "ferbench_aggregators": "aggregator",
-    "ferbench_disentanglers": "disentangler",
-    "ferbench_selectors": "selector",
-    "ferbench_datasets": "dataset",
-}
+@hookspec
+def ferbench_claims() -> list[Any]:
+    """The paper's central effects as :class:`ferbench.claims.Claim` objects, checked by ``ferbench claims``."""
+
+
+@hookspec
+def ferbench_launchers() -> list[Any]:
+    """Where sweep runs execute: :class:`ferbench.sweep.launchers.LauncherSpec` objects (``--launcher NAME``)."""
+
+
+__all__ = ["PROJECT", "HOOK_KINDS", "hookimpl", "hookspec", "ferbench_reported_results", "ferbench_claims",
+           "ferbench_launchers", *(k.hook for k in KIND_SPECS)]

@@ -4,7 +4,14 @@ Plugins are found through the entry-point group ``ferbench`` (built-in ones
 too). The environment variable ``FERBENCH_PLUGINS`` (comma-separated plugin
 names) restricts which plugins load. A plugin that fails to import, or whose
 hook raises, is recorded as broken with its error; the others keep working.
-Two plugins that register the same (kind, name) are an error naming both.
+Two plugins that register the same (kind, name) clash: the clash is recorded
+with both names (``Registry.clashes``) and, by default, raised as
+:class:`PluginClashError` once loading ends. Diagnostic commands (``ferbench
+plugins``, ``ferbench list``) build the registry with ``strict=False`` so they
+still work and show the clash.
+
+Kinds built from a model context (disentangler, selector, see
+:mod:`ferbench.kinds`) always have a built-in ``none`` component.
 """
 
 from __future__ import annotations
@@ -13,13 +20,15 @@ import dataclasses
 import difflib
 import importlib.metadata as importlib_metadata
 import os
-from typing import Iterable
+from typing import Any, Iterable
 
 import pluggy
 
 from . import hookspecs
-from .components import KINDS, ComponentSpec, ReportedResult
+from .components import ComponentSpec, ReportedResult
 from .errors import PluginClashError, UnknownComponentError
+from .kinds import CONTEXT_KINDS, HOOK_KINDS, KINDS, kind_spec
+from .options import NoOptions
 
 ENTRY_POINT_GROUP = "ferbench"
 ENV_PLUGINS = "FERBENCH_PLUGINS"
@@ -55,12 +64,16 @@ class Registry:
         self,
         entry_points: Iterable[importlib_metadata.EntryPoint] | None = None,
         only: Iterable[str] | None = None,
+        *,
+        strict: bool = True,
     ) -> None:
         """Load plugins.
 
         Args:
             entry_points: entry points to load; default: the installed ``ferbench`` group.
             only: plugin names to load; default: ``$FERBENCH_PLUGINS`` or all.
+            strict: raise :class:`PluginClashError` when two plugins clash (else record it
+                in :attr:`clashes`, keep the first registration and carry on).
         """
         if entry_points is None:
             entry_points = importlib_metadata.entry_points(group=ENTRY_POINT_GROUP)
@@ -72,8 +85,17 @@ class Registry:
         self.plugins: dict[str, PluginInfo] = {}
         self._components: dict[tuple[str, str], ComponentSpec] = {}
         self._reported: list[ReportedResult] = []
+        self._claims: list[Any] = []
+        self._launchers: list[Any] = []
+        #: one line per clash ("... registered by both plugin 'a' and plugin 'b' ...")
+        self.clashes: list[str] = []
+        for kind in CONTEXT_KINDS:
+            self._components[(kind, "none")] = _none_spec(kind)
         for ep in sorted(entry_points, key=lambda e: e.name):
             self.load_entry_point(ep)
+        if strict and self.clashes:
+            raise PluginClashError(self.clashes[0] + (f" ({len(self.clashes) - 1} more clash(es); see 'ferbench plugins')"
+                                                      if len(self.clashes) > 1 else ""))
 
     # ------------------------------------------------------------------ loading
     def load_entry_point(self, ep: importlib_metadata.EntryPoint) -> PluginInfo:
@@ -89,9 +111,9 @@ class Registry:
             info.error = f"import failed: {type(err).__name__}: {err}"
             return info
         if self.pm.is_registered(module) or self.pm.get_plugin(ep.name) is not None:
-            raise PluginClashError(
-                f"plugin '{ep.name}' ({ep.value}) is registered twice; uninstall one copy"
-            )
+            self.clashes.append(f"plugin '{ep.name}' ({ep.value}) is registered twice; uninstall one copy")
+            info.error = "registered twice (see the clash above)"
+            return info
         self.pm.register(module, name=ep.name)
         self._collect(info, module)
         return info
@@ -99,8 +121,9 @@ class Registry:
     def _collect(self, info: PluginInfo, module: object) -> None:
         found: list[ComponentSpec] = []
         reported: list[ReportedResult] = []
+        extra: dict[str, list[Any]] = {}
         try:
-            for hook_name, kind in hookspecs.HOOK_KINDS.items():
+            for hook_name, kind in HOOK_KINDS.items():
                 fn = self._impl(module, hook_name)
                 if fn is None:
                     continue
@@ -113,6 +136,12 @@ class Registry:
             if fn is not None:
                 info.hooks.append("ferbench_reported_results")
                 reported = list(fn() or [])
+            for hook_name in ("ferbench_claims", "ferbench_launchers"):
+                fn = self._impl(module, hook_name)
+                if fn is not None:
+                    info.hooks.append(hook_name)
+                    extra[hook_name] = [dataclasses.replace(x, plugin=info.name) if hasattr(x, "plugin") else x
+                                        for x in (fn() or [])]
         except Exception as err:
             info.error = f"hook failed: {type(err).__name__}: {err}"
             self.pm.unregister(module)
@@ -121,12 +150,15 @@ class Registry:
             key = (spec.kind, spec.name)
             if key in self._components:
                 other = self._components[key].plugin
-                raise PluginClashError(
+                self.clashes.append(
                     f"{spec.kind} '{spec.name}' is registered by both plugin '{other}' and plugin "
                     f"'{spec.plugin}'; uninstall one or restrict with {ENV_PLUGINS}=..."
                 )
+                continue
             self._components[key] = spec
         self._reported.extend(reported)
+        self._claims.extend(extra.get("ferbench_claims", []))
+        self._launchers.extend(extra.get("ferbench_launchers", []))
 
     def _impl(self, module: object, hook_name: str):
         for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
@@ -163,3 +195,18 @@ class Registry:
 
     def reported_results(self) -> list[ReportedResult]:
         return list(self._reported)
+
+    def claims(self) -> list[Any]:
+        """Every plugin's :class:`ferbench.claims.Claim` objects, in plugin order."""
+        return list(self._claims)
+
+    def launchers(self) -> list[Any]:
+        """Every plugin's :class:`ferbench.sweep.launchers.LauncherSpec` objects."""
+        return list(self._launchers)
+
+
+def _none_spec(kind: str) -> ComponentSpec:
+    """The built-in no-op component of a context kind: an instance of the kind's protocol class."""
+    spec = kind_spec(kind)
+    return ComponentSpec(kind, "none", lambda options, ctx: spec.protocol(), NoOptions,
+                         f"no {spec.title} (built in)", paper="core", plugin="core")

@@ -12,7 +12,14 @@ Properties the engine relies on:
   closes its own, so a store object may be pickled, forked or shared by
   ``multiprocessing`` workers. Only rank 0 should write under DDP.
 * **Versioned schema.** A ``schema_version`` table holds :data:`SCHEMA_VERSION`;
-  a newer database is refused with a one-line :class:`ResultsStoreError`.
+  a newer database is refused with a one-line :class:`ResultsStoreError`, an
+  older one is migrated in place (v1 -> v2 adds ``history`` and ``sweep``).
+* **One "ok" record per fold.** A unique index allows at most one ``"ok"``
+  record per (config hash, seed, fold). :meth:`ResultsStore.add` refuses a
+  second one with :class:`~ferbench.errors.DuplicateRecordError` unless
+  ``replace=True``, which marks the old one ``"superseded"`` and inserts the
+  new one in the same transaction. Migrating a v1 database marks every older
+  duplicate ``"superseded"`` (kept, never counted).
 
 Dict fields (``config``, ``metrics``, ``timings``, ``versions``) are stored as
 JSON text. Metric values are percentages (see :mod:`ferbench.metrics`).
@@ -29,7 +36,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from .errors import FerbenchError
+from .errors import DuplicateRecordError, FerbenchError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -45,11 +52,11 @@ __all__ = [
     "utc_now_iso",
 ]
 
-SCHEMA_VERSION = 1
-STATUSES = ("ok", "failed", "interrupted")
+SCHEMA_VERSION = 2
+STATUSES = ("ok", "failed", "interrupted", "superseded")
 SELECTIONS = ("last", "best-val")
 HEADLINE_METRICS = ("war", "uar", "macro_f1")
-_JSON_FIELDS = ("config", "metrics", "timings", "versions")
+_JSON_FIELDS = ("config", "metrics", "timings", "versions", "history")
 _T = TypeVar("_T")
 
 
@@ -86,6 +93,9 @@ class FoldRecord:
         host: host name.
         created_at: ISO 8601 UTC timestamp (defaults to now).
         error: one-line error for failed/interrupted folds, else ``""``.
+        history: per-epoch training statistics (``epoch``, ``loss``, ``train_acc``, ``lr``,
+            ``val_war`` ... one dict per epoch).
+        sweep: name of the sweep that recorded the fold, ``""`` for a plain run.
     """
 
     run_id: str
@@ -104,6 +114,17 @@ class FoldRecord:
     host: str
     created_at: str = dataclasses.field(default_factory=utc_now_iso)
     error: str = ""
+    history: list = dataclasses.field(default_factory=list)
+    sweep: str = ""
+
+    def to_json(self) -> str:
+        """The record as JSON text (what sweep workers hand back to the driver)."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True, default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> "FoldRecord":
+        raw = json.loads(text)
+        return cls(**{k: v for k, v in raw.items() if k in _COLUMNS})
 
 
 @dataclasses.dataclass
@@ -144,12 +165,27 @@ CREATE TABLE IF NOT EXISTS records (
     versions    TEXT NOT NULL,
     host        TEXT NOT NULL,
     created_at  TEXT NOT NULL,
-    error       TEXT NOT NULL DEFAULT ''
+    error       TEXT NOT NULL DEFAULT '',
+    history     TEXT NOT NULL DEFAULT '[]',
+    sweep       TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS records_config_hash ON records (config_hash, status);
 CREATE INDEX IF NOT EXISTS records_dataset ON records (dataset, status);
 CREATE INDEX IF NOT EXISTS records_run ON records (run_id);
 """
+
+#: at most one "ok" record per (config hash, seed, fold); created after migrating duplicates away
+_UNIQUE_OK = ("CREATE UNIQUE INDEX IF NOT EXISTS records_one_ok ON records (config_hash, seed, fold) "
+              "WHERE status = 'ok'")
+
+_MIGRATE_V1 = (
+    "ALTER TABLE records ADD COLUMN history TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE records ADD COLUMN sweep TEXT NOT NULL DEFAULT ''",
+    # every "ok" record that has a newer "ok" twin (same config, seed, fold) is superseded
+    "UPDATE records SET status = 'superseded' WHERE status = 'ok' AND EXISTS (SELECT 1 FROM records AS newer "
+    "WHERE newer.status = 'ok' AND newer.config_hash = records.config_hash AND newer.seed = records.seed "
+    "AND newer.fold = records.fold AND newer.id > records.id)",
+)
 
 
 def _is_busy(err: sqlite3.OperationalError) -> bool:
@@ -245,6 +281,11 @@ class ResultsStore:
                     f"results database {self.path} has schema {row[0]}, newer than this "
                     f"ferbench understands ({SCHEMA_VERSION}); upgrade ferbench or use another path"
                 )
+            elif int(row[0]) == 1:
+                for statement in _MIGRATE_V1:
+                    conn.execute(statement)
+                conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+            conn.execute(_UNIQUE_OK)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -257,8 +298,13 @@ class ResultsStore:
 
     # ------------------------------------------------------------------ writing
 
-    def add(self, record: FoldRecord) -> int:
-        """Insert ``record`` in its own committed transaction; return its row id."""
+    def add(self, record: FoldRecord, *, replace: bool = False) -> int:
+        """Insert ``record`` in its own committed transaction; return its row id.
+
+        An ``"ok"`` record whose (config hash, seed, fold) already has one raises
+        :class:`~ferbench.errors.DuplicateRecordError`; with ``replace=True`` the old one
+        is marked ``"superseded"`` in the same transaction.
+        """
         if record.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {record.status!r}")
         if record.selection not in SELECTIONS:
@@ -275,9 +321,20 @@ class ResultsStore:
             values.append(value)
         sql = f"INSERT INTO records ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 
+        key = (record.config_hash, int(record.seed), int(record.fold))
+
         def op(conn: sqlite3.Connection) -> int:
             conn.execute("BEGIN IMMEDIATE")
             try:
+                if record.status == "ok":
+                    where = "config_hash = ? AND seed = ? AND fold = ? AND status = 'ok'"
+                    if replace:
+                        conn.execute(f"UPDATE records SET status = 'superseded' WHERE {where}", key)
+                    elif conn.execute(f"SELECT 1 FROM records WHERE {where}", key).fetchone():
+                        raise DuplicateRecordError(
+                            f"fold {key[2]} of config {key[0]} (seed {key[1]}) is already recorded; "
+                            "rerun with --force to replace it"
+                        )
                 rowid = conn.execute(sql, values).lastrowid
                 conn.execute("COMMIT")
             except BaseException:
@@ -323,7 +380,7 @@ class ResultsStore:
         ``frames_per_s`` ...) and in ``timings`` (``train_s`` ...) as columns.
 
         Identity columns: ``id, run_id, config_hash, combination, dataset,
-        protocol, fold, seed, status, selection, host, created_at, error``.
+        protocol, fold, seed, status, selection, host, created_at, error, sweep``.
         Missing numbers are NaN. An empty store gives an empty frame with the
         identity and headline columns.
         """
@@ -351,10 +408,14 @@ class ResultsStore:
         extras = sorted(c for c in frame.columns if c not in ident and c not in HEADLINE_METRICS)
         return frame[ident + list(HEADLINE_METRICS) + extras]
 
-    def completed_folds(self, config_hash: str) -> set[int]:
-        """Folds that have an ``"ok"`` record for ``config_hash`` (for ``--resume``)."""
+    def completed_folds(self, config_hash: str, seed: int | None = None) -> set[int]:
+        """Folds that have an ``"ok"`` record for ``config_hash`` (and ``seed``, when given)."""
         sql = "SELECT DISTINCT fold FROM records WHERE config_hash = ? AND status = 'ok'"
-        return {int(r[0]) for r in self._retry(lambda c: c.execute(sql, (config_hash,)).fetchall())}
+        params: tuple = (config_hash,)
+        if seed is not None:
+            sql += " AND seed = ?"
+            params += (int(seed),)
+        return {int(r[0]) for r in self._retry(lambda c: c.execute(sql, params).fetchall())}
 
     def runs(self) -> list[RunSummary]:
         """One summary per ``run_id``, in order of first record."""
@@ -377,7 +438,7 @@ class ResultsStore:
                 s.folds_ok += 1
             elif status == "failed":
                 s.folds_failed += 1
-            else:
+            elif status == "interrupted":
                 s.folds_interrupted += 1
             s.first_at, s.last_at = min(s.first_at, created), max(s.last_at, created)
         return list(summaries.values())

@@ -201,11 +201,11 @@ def test_run_file_and_reported_rows_share_the_paper_combination(registry):
     from pathlib import Path
 
     from ferbench.engine.assemble import resolve
-    from ferbench.engine.config import load_config_file
+    from ferbench.engine.config import config_from_dict, load_config_file
     from ferbench_ceflnet.reported import FULL, combination
 
     toml = Path(__file__).resolve().parents[1] / "plugins" / "ferbench_ceflnet" / "ceflnet.toml"
-    config = make_config(**load_config_file(toml))
+    config = config_from_dict(load_config_file(toml))
     t = config.train
     assert (t.optimizer, t.lr, t.weight_decay, t.schedule, t.batch_size, t.epochs) == ("adam", 1e-4, 1e-4, "cosine", 8, 120)
     assert resolve(config, registry).combination == FULL

@@ -82,10 +82,10 @@ def test_stage_runs_once_per_fold_then_comes_from_cache(registry, dirs, tmp_path
     import dataclasses
 
     runner = Runner(cfg, registry, progress=False, log=lambda s: None)
-    before = runner._stage_keys()
+    before = runner.stage_keys()
     first = runner.manifest.samples[0]
     runner.manifest.samples[0] = dataclasses.replace(first, label=(first.label + 1) % runner.manifest.num_classes)
-    assert all(runner._stage_keys()[k] != before[k] for k in before)
+    assert all(runner.stage_keys()[k] != before[k] for k in before)
 
 
 def test_masked_samples_contribute_no_gradient(registry, dirs):
@@ -99,14 +99,14 @@ def test_masked_samples_contribute_no_gradient(registry, dirs):
     trainer = FoldTrainer(parts, cfg.train, seed=0, fold=0, run_dir=runner.run_dir, stage_dir=runner.cache_dir,
                           stage_key={}, checkpoint_meta={}, device=torch.device("cpu"), progress=False)
     fold = runner.folds[0]
-    loader = make_loader(runner._dataset(fold.train, train=True), cfg.train, train=True, seed=0, num_classes=3)
+    loader = make_loader(runner.dataset(fold.train, train=True), cfg.train, train=True, seed=0, num_classes=3)
     batch = next(iter(loader))
     keep = batch.label != 0
     # gradient of the weighted loss == gradient computed on the kept samples only (scaled by B_kept / B)
     model = trainer.model.train()
     torch.manual_seed(0)
     out = model(batch.x, batch.side)
-    w = trainer.selector.weights(batch, out, model)
+    w = trainer.auxiliary["selector"].weights(batch, out, model)
     assert torch.equal(w, keep.float())
     loss = (w * trainer.criterion(out.logits, batch.label)).mean()
     grads = torch.autograd.grad(loss, model.aggregator.classifier.weight)[0]

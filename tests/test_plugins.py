@@ -87,9 +87,29 @@ def test_reported_results_are_collected(registry):
     assert any(r.paper == "toy" and r.value == 99.0 for r in rows)
 
 
-def test_every_hook_spec_is_documented():
+def _hook_sections() -> dict[str, str]:
+    """docs/hooks.md: hook name -> the text of its section."""
     text = (DOCS / "hooks.md").read_text()
+    parts = re.split(r"^## `(ferbench_\w+)`\s*$", text, flags=re.M)
+    return {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+
+
+def test_every_hook_spec_is_documented():
+    sections = _hook_sections()
     specs = [n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(f, "ferbench_spec")]
     assert specs, "no hook specs found"
     for name in specs:
-        assert re.search(rf"^##+ `?{name}`?", text, re.M), f"hook spec {name} has no section in docs/hooks.md"
+        assert name in sections, f"hook spec {name} has no section in docs/hooks.md"
+
+
+def test_each_kind_descriptor_agrees_with_its_hook_and_its_docs():
+    """One KindSpec per kind: its hook exists as a pluggy spec, and its docs/hooks.md section names the same
+    factory signature, so descriptor, hook and documentation cannot drift apart."""
+    from ferbench.kinds import KIND_SPECS
+
+    sections = _hook_sections()
+    for kind in KIND_SPECS:
+        assert hasattr(getattr(hookspecs, kind.hook, None), "ferbench_spec"), f"no hook spec {kind.hook}"
+        assert kind.hook in sections, f"kind '{kind.name}': no section for {kind.hook} in docs/hooks.md"
+        assert f"`{kind.factory}`" in sections[kind.hook], (
+            f"kind '{kind.name}': docs/hooks.md section {kind.hook} does not state the factory `{kind.factory}`")

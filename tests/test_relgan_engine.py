@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from ferbench.data.loading import FERDataset, InputCache
-from ferbench.engine.assemble import assemble
+from ferbench.engine.assemble import assemble, resolve
 from ferbench.engine.config import make_config
 from ferbench.engine.runner import Runner
 from ferbench.errors import IncompatibleCombinationError
@@ -77,11 +77,11 @@ def test_disentangler_alone_brings_encoder_and_mlp_and_runs(registry, dirs):
     opts = {"input": {"frames": 2, "size": 32, "hflip": "false"}, "disentangler": GAN, "backbone": TINY}
     config = make_config({"dataset": "toy", "disentangler": "relgan"}, opts, {"epochs": 1, "batch_size": 8},
                          registry=registry, folds=(0,), **dirs)
-    assert config.combination == "rgb+relgan-encoder+relgan-mlp+relgan+none"
+    assert "+".join(config.choice(k).name for k in ("input", "backbone", "aggregator", "disentangler", "selector")) == "rgb+relgan-encoder+relgan-mlp+relgan+none"
     result, lines = _run(registry, config)
     assert any("G_es loaded into backbone" in line for line in lines) and len(result.folds) == 1
     # an explicit aggregator wins over the companion (the issue's --aggregator eian case)
-    assert make_config({"disentangler": "relgan", "aggregator": "mean"}, registry=registry).combination == \
+    assert resolve(make_config({"disentangler": "relgan", "aggregator": "mean"}, registry=registry), registry).combination == \
         "rgb+relgan-encoder+mean+relgan+none"
 
 
@@ -96,7 +96,7 @@ def test_synthfer_pairs_have_target_identity_and_source_expression(registry, dir
     runner = Runner(make_config({"dataset": "synthetic-tiny"}, {"input": {"frames": 4, "size": 32}}, **dirs), registry,
                     progress=False, log=lambda s: None)
     fold = runner.folds[0]
-    ds = runner._dataset(fold.train, train=True)
+    ds = runner.dataset(fold.train, train=True)
     bank = FrameBank.from_dataset(ds, apex_frames=2)
     assert bank.frames.shape[1:] == (3, 32, 32) and len(bank.frames) == 2 * len(ds.samples)
     pairs = PairSampler(bank.labels, bank.subjects).draw(200, torch.Generator().manual_seed(0))

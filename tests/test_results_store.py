@@ -40,7 +40,7 @@ def make_record(i: int = 0, *, run_id: str = "run-a", fold: int = 0, status: str
 def _writer(path: str, tag: str, n: int) -> None:
     store = ResultsStore(path)
     for i in range(n):
-        store.add(make_record(i, run_id=tag, fold=i))
+        store.add(make_record(i, run_id=tag, fold=i, config_hash=f"cfg-{tag}"))
 
 
 def _writer_then_hang(path: str, n: int, ready) -> None:
@@ -68,7 +68,7 @@ def test_round_trip(tmp_path):
         rowid = store.add(rec)
         assert rowid >= 1
         assert store.records() == [rec]
-        assert store.schema_version() == 1
+        assert store.schema_version() == 2
     again = ResultsStore(tmp_path / "sub" / "results.db")  # reopening keeps rows and schema
     assert again.records() == [rec]
     assert len(again) == 1
@@ -169,3 +169,66 @@ def test_killed_writer_leaves_committed_rows(tmp_path):
     assert store.completed_folds("abc123") == {0, 1, 2, 3, 4, 9}
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+# ---------------------------------------------------------------- one "ok" record per fold (issue: duplicates)
+
+
+def test_second_ok_record_of_a_fold_is_refused_and_force_replaces_it(tmp_path):
+    from ferbench.errors import DuplicateRecordError
+
+    store = ResultsStore(tmp_path / "r.db")
+    store.add(make_record(0, fold=1, war=70.0))
+    with pytest.raises(DuplicateRecordError, match="--force"):
+        store.add(make_record(1, fold=1, war=90.0))
+    store.add(make_record(2, fold=1, war=90.0), replace=True)
+    ok = store.records()
+    assert [r.metrics["war"] for r in ok] == [90.0]
+    assert [r.status for r in store.records(status=None)] == ["superseded", "ok"]
+    store.add(make_record(3, fold=1, status="failed"))  # failures never count as duplicates
+    assert store.completed_folds("abc123") == {1} and store.completed_folds("abc123", seed=5) == set()
+
+
+def test_history_and_sweep_round_trip(tmp_path):
+    store = ResultsStore(tmp_path / "r.db")
+    rec = make_record(0)
+    rec.history = [{"epoch": 1, "loss": 1.5}, {"epoch": 2, "loss": 1.0}]
+    rec.sweep = "grid"
+    store.add(rec)
+    again = store.records()[0]
+    assert again.history == rec.history and again.sweep == "grid"
+    assert store.dataframe()["sweep"].tolist() == ["grid"]
+    assert FoldRecord.from_json(rec.to_json()) == rec
+
+
+def test_v1_database_is_migrated_and_its_duplicates_superseded(tmp_path):
+    """A store written by ferbench before this fix (schema 1, duplicate fold records) is upgraded in place:
+    nothing is deleted, the newest record of each fold stays "ok", the leaderboard counts each fold once."""
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executescript("""
+        CREATE TABLE schema_version (version INTEGER NOT NULL);
+        INSERT INTO schema_version VALUES (1);
+        CREATE TABLE records (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, config_hash TEXT NOT NULL,
+            combination TEXT NOT NULL, dataset TEXT NOT NULL, protocol TEXT NOT NULL, fold INTEGER NOT NULL,
+            seed INTEGER NOT NULL, status TEXT NOT NULL, selection TEXT NOT NULL, config TEXT NOT NULL,
+            metrics TEXT NOT NULL, timings TEXT NOT NULL, versions TEXT NOT NULL, host TEXT NOT NULL,
+            created_at TEXT NOT NULL, error TEXT NOT NULL DEFAULT '');
+    """)
+    for run, war in (("a", 50.0), ("b", 60.0), ("c", 70.0)):
+        for fold in (0, 1):
+            conn.execute("INSERT INTO records (run_id, config_hash, combination, dataset, protocol, fold, seed, status, "
+                         "selection, config, metrics, timings, versions, host, created_at) VALUES "
+                         "(?, 'h', 'rgb+small-cnn+mean+none+none', 'synthetic', '5-fold subject-independent', ?, 0, "
+                         "'ok', 'last', '{}', ?, '{}', '{}', 'x', '2024')",
+                         (run, fold, f'{{"war": {war}, "uar": {war}, "macro_f1": {war}}}'))
+    conn.close()
+    store = ResultsStore(path)
+    assert store.schema_version() == 2
+    assert len(store.records(status=None)) == 6
+    ok = store.records()
+    assert sorted((r.run_id, r.fold) for r in ok) == [("c", 0), ("c", 1)]
+    from ferbench.leaderboard import build_leaderboard
+
+    board = build_leaderboard(store.dataframe())
+    assert board["folds"].tolist() == [2] and board["war"].tolist() == [70.0]

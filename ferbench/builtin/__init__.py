@@ -1,19 +1,19 @@
 """The ``core`` plugin: baseline components that are not specific to a paper.
 
 Registered through the ``ferbench`` entry-point group like any third-party plugin.
+The ``none`` disentangler and selector are built into the registry (see
+:mod:`ferbench.kinds`), so they exist whichever plugins load.
 """
 
 from __future__ import annotations
 
 from ..components import ComponentSpec
 from ..hookspecs import hookimpl
-from ..options import NoOptions
 from .aggregator_lstm import LSTMOptions, build_lstm
 from .aggregator_mean import MeanOptions, build_mean
 from .backbone_resnet18 import ResNet18Options, build_resnet18
 from .backbone_small_cnn import SmallCNNOptions, build_small_cnn
 from .input_rgb import RGBOptions, build_rgb
-from .none import build_no_disentangler, build_no_selector
 
 
 @hookimpl
@@ -35,13 +35,3 @@ def ferbench_aggregators() -> list[ComponentSpec]:
         ComponentSpec("aggregator", "mean", build_mean, MeanOptions, "average of frame features + linear classifier"),
         ComponentSpec("aggregator", "lstm", build_lstm, LSTMOptions, "LSTM over frame features, last hidden state + linear classifier"),
     ]
-
-
-@hookimpl
-def ferbench_disentanglers() -> list[ComponentSpec]:
-    return [ComponentSpec("disentangler", "none", build_no_disentangler, NoOptions, "no identity disentanglement")]
-
-
-@hookimpl
-def ferbench_selectors() -> list[ComponentSpec]:
-    return [ComponentSpec("selector", "none", build_no_selector, NoOptions, "no sample selection (all weights 1)")]

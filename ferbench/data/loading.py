@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
 from ..components import Batch, InputRepresentation
+from ..fileio import atomic_torch_save
 from ..options import stable_hash
 from .manifest import Sample
 
@@ -36,11 +38,15 @@ class InputCache:
 
     Files live under ``root/<input_name>-<input.cache_key()>/<sample_id>-<source_key>.pt``;
     ``source_key`` hashes the media path, size and mtime, so an edited file is re-read.
+    A cache file that cannot be read (truncated by a crash, say) is regenerated, with
+    one line through ``log``.
     """
 
-    def __init__(self, root: Path | None, input_name: str, rep: InputRepresentation) -> None:
+    def __init__(self, root: Path | None, input_name: str, rep: InputRepresentation,
+                 log: Callable[[str], None] | None = None) -> None:
         self.rep = rep
         self.dir = None if root is None else Path(root) / f"{input_name}-{rep.cache_key()}"
+        self.log = log or (lambda line: print(line, file=sys.stderr))
         self._memory: dict[str, dict[str, torch.Tensor]] = {}
 
     def _file(self, sample: Sample) -> Path | None:
@@ -51,21 +57,38 @@ class InputCache:
             source = stable_hash([sample.path, st.st_size, st.st_mtime_ns], length=10)
         except OSError:
             return None  # load() below reports the missing file clearly
-        return self.dir / f"{sample.id}-{source}.pt"
+        return self.dir / f"{stable_hash(sample.id, length=16)}-{source}.pt"
+
+    def _read(self, path: Path) -> dict[str, torch.Tensor] | None:
+        try:
+            return torch.load(path, weights_only=True)
+        except Exception as err:  # noqa: BLE001 - any unreadable cache file is regenerated
+            self.log(f"note: input cache file {path} was unreadable ({type(err).__name__}); regenerating it")
+            return None
+
+    def _load(self, sample: Sample) -> dict[str, torch.Tensor]:
+        path = self._file(sample)
+        loaded = self._read(path) if path is not None and path.is_file() else None
+        if loaded is None:
+            loaded = self.rep.load(sample)
+            if path is not None:
+                atomic_torch_save(loaded, path)
+        return loaded
+
+    def ensure(self, sample: Sample) -> None:
+        """Decode ``sample`` into the disk cache if it is not there (raises what ``load`` raises)."""
+        path = self._file(sample)
+        if path is None or not path.is_file():
+            loaded = self.rep.load(sample)
+            if path is not None:
+                atomic_torch_save(loaded, path)
+            else:
+                self._memory[sample.id] = loaded
 
     def get(self, sample: Sample) -> dict[str, torch.Tensor]:
         if sample.id in self._memory:
             return self._memory[sample.id]
-        path = self._file(sample)
-        if path is not None and path.is_file():
-            loaded = torch.load(path, weights_only=True)
-        else:
-            loaded = self.rep.load(sample)
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".tmp{os.getpid()}")
-                torch.save(loaded, tmp)
-                os.replace(tmp, path)
+        loaded = self._load(sample)
         self._memory[sample.id] = loaded
         return loaded
 

@@ -9,25 +9,24 @@ components involved and the mismatch.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
 from ..components import (
-    KINDS,
     Aggregator,
     Backbone,
     ComponentSpec,
-    Disentangler,
     InputRepresentation,
     InputSignature,
     ModelContext,
     ModelOutput,
-    Selector,
 )
 from ..data.manifest import Manifest
 from ..errors import FerbenchError, IncompatibleCombinationError
+from ..kinds import COMBINATION_KINDS, CONTEXT_KINDS, kind_spec
 from ..options import build_options, options_to_dict
 from ..plugins import Registry
 from .config import RunConfig
@@ -64,18 +63,35 @@ class Resolved:
 
     def label(self, kind: str) -> str:
         """Component name plus its non-default options: ``rgb[frames=16,size=112]``."""
-        spec = self.specs[kind]
-        chosen = options_to_dict(self.options[kind], runtime=False)
-        defaults = options_to_dict(spec.options(), runtime=False)
-        diff = {k: v for k, v in chosen.items() if defaults.get(k) != v}
-        if not diff:
-            return spec.name
-        return f"{spec.name}[{','.join(f'{k}={v}' for k, v in sorted(diff.items()))}]"
+        return component_label(self.specs[kind], self.options[kind])
 
     @property
     def combination(self) -> str:
         """``input+backbone+aggregator+disentangler+selector`` labels (leaderboard identity)."""
-        return "+".join(self.label(k) for k in KINDS if k != "dataset")
+        return "+".join(self.label(k) for k in COMBINATION_KINDS)
+
+
+def component_label(spec: ComponentSpec, options: Any) -> str:
+    """A component's leaderboard label: its name plus the options that differ from its defaults,
+    runtime options left out (``rgb[frames=16,size=112]``, ``eian``)."""
+    chosen = options_to_dict(options, runtime=False)
+    defaults = options_to_dict(spec.options(), runtime=False)
+    diff = {k: v for k, v in chosen.items() if defaults.get(k) != v}
+    if not diff:
+        return spec.name
+    return f"{spec.name}[{','.join(f'{k}={v}' for k, v in sorted(diff.items()))}]"
+
+
+def combination_label(registry: Registry, components: dict[str, str],
+                      options: dict[str, dict[str, Any]] | None = None) -> str:
+    """The leaderboard combination label of component names and raw options (unset kinds: defaults).
+
+    This is what a run of that combination records, so a plugin's reported rows can name
+    the measured combination they correspond to: ``combination_label(reg, {"input": "residual"})``.
+    """
+    from .config import make_config
+
+    return resolve(make_config(components, options, registry=registry), registry).combination
 
 
 def resolve(config: RunConfig, registry: Registry) -> Resolved:
@@ -96,30 +112,47 @@ def build_input(resolved: Resolved) -> InputRepresentation:
         raise
     except Exception as err:
         raise FerbenchError(f"input '{spec.name}' could not be built: {err}") from None
-    if not isinstance(rep, InputRepresentation):
-        raise FerbenchError(f"input '{spec.name}' (plugin {spec.plugin}) does not implement InputRepresentation")
+    _check_protocol(resolved, "input", rep)
     return rep
 
 
 @dataclasses.dataclass
 class Assembled:
-    """Everything a fold trains."""
+    """Everything a fold trains.
+
+    Attributes:
+        model: backbone + aggregator (what runs at test time).
+        auxiliary: kind -> component built from the model context (disentangler, selector, ...).
+        context: what the auxiliary components were built from.
+    """
 
     model: FERModel
-    disentangler: Disentangler
-    selector: Selector
+    auxiliary: dict[str, nn.Module]
     context: ModelContext
+
+    @property
+    def disentangler(self) -> nn.Module:
+        return self.auxiliary["disentangler"]
+
+    @property
+    def selector(self) -> nn.Module:
+        return self.auxiliary["selector"]
 
 
 def _names(resolved: Resolved, *kinds: str) -> str:
     return " + ".join(f"{k} '{resolved.specs[k].name}'" for k in kinds)
 
 
-def assemble(resolved: Resolved, signature: InputSignature, manifest: Manifest) -> Assembled:
-    """Build backbone, aggregator, disentangler and selector, and dry-run the model."""
+def assemble(resolved: Resolved, signature: InputSignature, manifest: Manifest,
+             cache_dir: Path | None = None) -> Assembled:
+    """Build backbone, aggregator and every context kind's component, and dry-run the model.
+
+    Each factory's result is checked against its kind's protocol (:mod:`ferbench.kinds`).
+    """
     s, o = resolved.specs, resolved.options
     try:
         backbone = s["backbone"].factory(o["backbone"], signature)
+        _check_protocol(resolved, "backbone", backbone)
     except FerbenchError:
         raise
     except Exception as err:
@@ -135,6 +168,7 @@ def assemble(resolved: Resolved, signature: InputSignature, manifest: Manifest) 
         )
     try:
         aggregator = s["aggregator"].factory(o["aggregator"], backbone.out_dim, manifest.num_classes)
+        _check_protocol(resolved, "aggregator", aggregator)
     except FerbenchError:
         raise
     except Exception as err:
@@ -147,18 +181,28 @@ def assemble(resolved: Resolved, signature: InputSignature, manifest: Manifest) 
         embedding_dim=aggregator.embedding_dim,
         num_classes=manifest.num_classes,
         manifest=manifest,
+        cache_dir=cache_dir,
     )
-    built = {}
-    for kind in ("disentangler", "selector"):
+    auxiliary = {}
+    for kind in CONTEXT_KINDS:
         try:
-            built[kind] = s[kind].factory(o[kind], ctx)
+            auxiliary[kind] = s[kind].factory(o[kind], ctx)
         except FerbenchError:
             raise
         except Exception as err:
             raise IncompatibleCombinationError(
                 f"{kind} '{s[kind].name}' cannot work with {_names(resolved, 'input', 'backbone', 'aggregator')}: {err}"
             ) from None
-    return Assembled(model=model, disentangler=built["disentangler"], selector=built["selector"], context=ctx)
+        _check_protocol(resolved, kind, auxiliary[kind])
+    return Assembled(model=model, auxiliary=auxiliary, context=ctx)
+
+
+def _check_protocol(resolved: Resolved, kind: str, component: Any) -> None:
+    protocol = kind_spec(kind).protocol
+    if not isinstance(component, protocol):
+        spec = resolved.specs[kind]
+        raise FerbenchError(f"{kind} '{spec.name}' (plugin {spec.plugin}) returned {type(component).__name__}, "
+                            f"not a {protocol.__name__}; fix the plugin's factory")
 
 
 def dummy_input(signature: InputSignature, batch: int = 2) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

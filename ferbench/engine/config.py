@@ -1,21 +1,50 @@
 """Run configuration: which components, their options, and how to train.
 
-A :class:`RunConfig` is everything that determines a result. It comes from
-CLI flags or an equivalent TOML file (see ``docs/config.md``) and is stored
-with every record; :meth:`RunConfig.config_hash` identifies runs for
-``--resume`` and the results store.
+A :class:`RunConfig` is everything that determines a result. It is assembled
+from layers of plain mappings (the *config dict*, the shape of a TOML run
+file), later layers winning key by key::
+
+    defaults  <  TOML file (--config)  <  overrides (flags, sweep axes)
+
+:func:`check_config_dict` validates a layer's shape and types before any work
+is done (one :class:`~ferbench.errors.ConfigError` line per problem, with a
+suggestion for misspelt keys and kinds); :func:`merge_config_dicts` layers
+them; :func:`config_from_dict` turns the result into a :class:`RunConfig`.
+The CLI, sweeps, claims and benchmarks all assemble configs this way, so a
+value that was not set never overrides one that was (an explicit
+``--cache-dir`` equal to the default still beats the file).
+
+:meth:`RunConfig.config_hash` identifies runs for the results store.
+
+Layout of a config dict (every key optional)::
+
+    seed = 0
+    folds = [0, 2]
+    root = "/data/afew"
+    cache_dir = "~/.cache/ferbench"
+    output_dir = "ferbench-out"
+    [components]
+    input = "rgb"
+    aggregator = "lstm"
+    [options.input]        # per-kind component options
+    frames = 16
+    [train]                # TrainOptions fields
+    epochs = 10
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Mapping
 
-from ..components import KINDS
-from ..errors import FerbenchError, IncompatibleCombinationError
-from ..options import build_options, stable_hash
+from ..errors import ConfigError, IncompatibleCombinationError
+from ..kinds import DEFAULT_COMPONENTS, KINDS, kind_spec
+from ..options import RUNTIME, build_options, options_to_dict, stable_hash
+from ..paths import default_cache_dir, default_output_dir
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..plugins import Registry
@@ -25,16 +54,18 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainOptions:
-    """How a model is trained and which checkpoint is scored.
+    """How a model is trained, which checkpoint is scored, and what else is measured.
 
     Attributes:
         epochs: training epochs per fold.
         batch_size: samples per batch.
         optimizer: "adamw", "adam" or "sgd".
-        lr: peak learning rate.
+        lr: peak learning rate (>= 0).
         weight_decay: decoupled (adamw) or L2 (adam, sgd) weight decay.
         momentum: SGD momentum.
         schedule: "cosine" (with linear warm-up), "step" or "none".
@@ -55,6 +86,9 @@ class TrainOptions:
             Never the test fold.
         patience: early stopping: end a fold once validation WAR has not improved for this
             many epochs (needs select=best-val); 0 trains all epochs.
+        identity_probe: after scoring, also measure identity leakage: a logistic regression
+            predicts the subject from the video embedding z of every scoreable sample
+            (3-fold cross-validation over videos); stored as metric ``identity_probe`` (%).
     """
 
     epochs: int = 20
@@ -74,23 +108,47 @@ class TrainOptions:
     balanced_sampling: bool = False
     grad_clip: float = 5.0
     amp: bool = True
-    device: str = "auto"
-    num_workers: int = 0
+    device: str = dataclasses.field(default="auto", metadata=RUNTIME)
+    num_workers: int = dataclasses.field(default=0, metadata=RUNTIME)
     val_fraction: float = 0.0
     select: Literal["last", "best-val"] = "last"
     patience: int = 0
+    identity_probe: bool = False
 
     def __post_init__(self) -> None:
+        problems = []
+        if self.epochs < 1:
+            problems.append(f"epochs must be >= 1, got {self.epochs}")
+        if self.batch_size < 1:
+            problems.append(f"batch_size must be >= 1, got {self.batch_size}")
+        if not self.lr >= 0:
+            problems.append(f"lr must be >= 0, got {self.lr}")
+        for name in ("weight_decay", "focal_gamma", "focal_alpha", "grad_clip", "warmup_epochs", "patience",
+                     "num_workers"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not 0 <= self.momentum < 1:
+            problems.append(f"momentum must be in [0, 1), got {self.momentum}")
+        if not 0 <= self.label_smoothing < 1:
+            problems.append(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if not 0 <= self.val_fraction < 1:
+            problems.append(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+        if self.step_size < 1 or not self.gamma > 0:
+            problems.append(f"step schedule needs step_size >= 1 and gamma > 0, got {self.step_size}, {self.gamma}")
+        if not _DEVICE.match(self.device):
+            problems.append(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
         if self.select == "best-val" and self.val_fraction <= 0:
-            raise ValueError("select=best-val needs val_fraction > 0 (validation subjects carved from training)")
+            problems.append("select=best-val needs val_fraction > 0 (validation subjects carved from training)")
         if self.patience and self.select != "best-val":
-            raise ValueError("patience needs select=best-val and val_fraction > 0 (early stopping watches validation)")
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("epochs and batch_size must be >= 1")
+            problems.append("patience needs select=best-val and val_fraction > 0 (early stopping watches validation)")
+        if problems:
+            raise ConfigError("training options: " + "; ".join(problems))
 
 
-#: TrainOptions fields that do not change results (excluded from the config hash)
-_RUNTIME_ONLY = ("device", "num_workers")
+def train_setup(train: TrainOptions) -> str:
+    """Training options that differ from the defaults, runtime ones left out: ``"epochs=2, lr=0.0001"``."""
+    chosen, defaults = options_to_dict(train, runtime=False), options_to_dict(TrainOptions(), runtime=False)
+    return ", ".join(f"{k}={v}" for k, v in chosen.items() if v != defaults[k])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,28 +159,20 @@ class ComponentChoice:
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
-DEFAULT_COMPONENTS = {
-    "dataset": "synthetic",
-    "input": "rgb",
-    "backbone": "small-cnn",
-    "aggregator": "mean",
-    "disentangler": "none",
-    "selector": "none",
-}
-
-
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
-    """One run: a dataset, five components, training options, seed, folds, paths.
+    """One run: a dataset, one component per kind, training options, seed, folds, paths.
 
     Attributes:
-        components: kind -> ComponentChoice for every kind in :data:`ferbench.components.KINDS`.
+        components: kind -> ComponentChoice for every kind in :data:`ferbench.kinds.KINDS`.
         train: training options.
         seed: seeds folds, initialisation, sampling.
         folds: fold indices to run (None = all).
         root: dataset root on disk (real datasets; ignored by synthetic).
         cache_dir: generated data, decoded-input and stage caches.
         output_dir: checkpoints, confusion matrices, results database.
+        sweep: name of the sweep that runs this config ('' for a single run); stored
+            with the records, not part of the config hash.
     """
 
     components: dict[str, ComponentChoice]
@@ -130,16 +180,12 @@ class RunConfig:
     seed: int = 0
     folds: tuple[int, ...] | None = None
     root: str | None = None
-    cache_dir: str = "~/.cache/ferbench"
-    output_dir: str = "ferbench-out"
+    cache_dir: str = dataclasses.field(default_factory=default_cache_dir)
+    output_dir: str = dataclasses.field(default_factory=default_output_dir)
+    sweep: str = ""
 
     def choice(self, kind: str) -> ComponentChoice:
         return self.components[kind]
-
-    @property
-    def combination(self) -> str:
-        """``input+backbone+aggregator+disentangler+selector``."""
-        return "+".join(self.components[k].name for k in KINDS if k != "dataset")
 
     @property
     def dataset(self) -> str:
@@ -148,12 +194,10 @@ class RunConfig:
     @property
     def setup(self) -> str:
         """Training options that differ from the defaults: ``"epochs=2, lr=0.0001"``."""
-        chosen, defaults = dataclasses.asdict(self.train), dataclasses.asdict(TrainOptions())
-        return ", ".join(
-            f"{k}={v}" for k, v in chosen.items() if v != defaults[k] and k not in _RUNTIME_ONLY
-        )
+        return train_setup(self.train)
 
     def to_dict(self) -> dict[str, Any]:
+        """The config as a config dict (plus ``setup``); ``config_from_dict`` of it rebuilds the run."""
         return {
             "components": {k: {"name": c.name, "options": dict(c.options)} for k, c in self.components.items()},
             "train": dataclasses.asdict(self.train),
@@ -162,44 +206,197 @@ class RunConfig:
             "root": self.root,
             "cache_dir": self.cache_dir,
             "output_dir": self.output_dir,
+            "sweep": self.sweep,
             "setup": self.setup,
         }
 
+    def to_config_dict(self) -> dict[str, Any]:
+        """The config in the TOML run-file layout (what ``ferbench run --config`` reads)."""
+        out: dict[str, Any] = {
+            "seed": self.seed,
+            "components": {k: c.name for k, c in self.components.items()},
+            "options": {k: dict(c.options) for k, c in self.components.items() if c.options},
+            "train": {k: v for k, v in options_to_dict(self.train).items()
+                      if v != options_to_dict(TrainOptions())[k]},
+        }
+        if self.folds is not None:
+            out["folds"] = list(self.folds)
+        if self.root:
+            out["root"] = self.root
+        return out
+
     def config_hash(self, resolved_options: dict[str, dict[str, Any]] | None = None) -> str:
         """Hash of what determines results: components with (resolved) options,
-        training options (not device/workers), seed and dataset root."""
-        train = {k: v for k, v in dataclasses.asdict(self.train).items() if k not in _RUNTIME_ONLY}
+        training options (not the runtime ones), seed and dataset root."""
         comps = {
             k: {"name": c.name, "options": (resolved_options or {}).get(k, c.options)}
             for k, c in sorted(self.components.items())
         }
+        train = options_to_dict(self.train, runtime=False)
+        if not train.get("identity_probe"):  # added later: absent keeps earlier hashes
+            train.pop("identity_probe", None)
         return stable_hash({"components": comps, "train": train, "seed": self.seed, "root": self.root})
 
 
+# --------------------------------------------------------------------------- config dicts
+
+#: top-level keys of a config dict
+CONFIG_KEYS = ("components", "options", "train", "seed", "folds", "root", "cache_dir", "output_dir")
+
+
+def _suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_config_dict(raw: Mapping[str, Any], where: str = "config") -> dict[str, Any]:
+    """Validate a config dict's keys and value types; return a normalised copy.
+
+    Checks what can be checked without plugins: known top-level keys, kinds in
+    ``[components]`` and ``[options.KIND]`` (with "did you mean"), component names
+    are strings, option and train sections are tables, ``seed`` an integer,
+    ``folds`` a non-empty list of fold indices, paths strings. Component option
+    keys and train keys are checked when the config is built.
+
+    Raises:
+        ConfigError: one line naming ``where``, the key and the fix.
+    """
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: expected a table of settings, got {type(raw).__name__}")
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in CONFIG_KEYS:
+            raise ConfigError(f"{where}: unknown key '{key}'{_suggest(key, CONFIG_KEYS)} (keys: {', '.join(CONFIG_KEYS)})")
+        if key == "components":
+            out[key] = _check_components(value, where)
+        elif key == "options":
+            out[key] = _check_options(value, where)
+        elif key == "train":
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{where}: [train] must be a table of training options like epochs = 10, "
+                                  f"got {value!r}")
+            out[key] = dict(value)
+        elif key == "seed":
+            if not _is_int(value):
+                raise ConfigError(f"{where}: seed must be an integer like 0, got {value!r}")
+            out[key] = value
+        elif key == "folds":
+            out[key] = _check_folds(value, where)
+        else:  # root, cache_dir, output_dir
+            if value is not None and not isinstance(value, (str, Path)):
+                raise ConfigError(f"{where}: {key} must be a path (a string), got {value!r}")
+            out[key] = None if value is None else str(value)
+    return out
+
+
+def _check_components(value: Any, where: str) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: [components] must be a table of kind = name, like input = \"rgb\"; got {value!r}")
+    out = {}
+    for kind, name in value.items():
+        if kind not in KINDS:
+            raise ConfigError(f"{where}: unknown component kind '{kind}' in [components]{_suggest(kind, KINDS)} "
+                              f"(kinds: {', '.join(KINDS)})")
+        if name is None:
+            continue
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"{where}: the {kind} must be a component name (a string, see 'ferbench list {kind}'), "
+                              f"got {name!r}")
+        out[kind] = name
+    return out
+
+
+def _check_options(value: Any, where: str) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: [options] must hold one table per kind, like [options.input]; got {value!r}")
+    out = {}
+    for kind, opts in value.items():
+        if kind not in KINDS:
+            raise ConfigError(f"{where}: [options.{kind}] names an unknown component kind{_suggest(kind, KINDS)} "
+                              f"(kinds: {', '.join(KINDS)})")
+        if not isinstance(opts, Mapping):
+            raise ConfigError(f"{where}: [options.{kind}] must be a table of option = value, got {opts!r}")
+        out[kind] = dict(opts)
+    return out
+
+
+def _check_folds(value: Any, where: str) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)) and value and all(_is_int(f) and f >= 0 for f in value):
+        return tuple(int(f) for f in value)
+    raise ConfigError(f"{where}: folds must be a non-empty list of fold indices like [0, 2], got {value!r}")
+
+
+def merge_config_dicts(*layers: Mapping[str, Any]) -> dict[str, Any]:
+    """Layer checked config dicts: later layers win key by key (``options`` per kind and key)."""
+    out: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in layer.items():
+            if key in ("components", "train"):
+                out[key] = {**out.get(key, {}), **value}
+            elif key == "options":
+                merged = dict(out.get("options", {}))
+                for kind, opts in value.items():
+                    merged[kind] = {**merged.get(kind, {}), **opts}
+                out["options"] = merged
+            else:
+                out[key] = value
+    return out
+
+
+def config_from_dict(raw: Mapping[str, Any], registry: Registry | None = None, *, where: str = "config",
+                     sweep: str = "") -> RunConfig:
+    """Build a RunConfig from a config dict (validated here); see :func:`make_config` for defaults."""
+    raw = check_config_dict(raw, where)
+    fields = {k: raw[k] for k in ("seed", "folds", "root", "cache_dir", "output_dir") if raw.get(k) is not None}
+    return make_config(raw.get("components"), raw.get("options"), raw.get("train"), registry=registry, sweep=sweep,
+                       **fields)
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """Read and check a TOML run file; returns its config dict."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"config file {path} is not valid TOML: {err}") from None
+    return check_config_dict(raw, f"config file {path}")
+
+
 def make_config(
-    components: dict[str, str | None] | None = None,
-    component_options: dict[str, dict[str, Any]] | None = None,
-    train: dict[str, Any] | None = None,
+    components: Mapping[str, str | None] | None = None,
+    component_options: Mapping[str, Mapping[str, Any]] | None = None,
+    train: Mapping[str, Any] | None = None,
     registry: Registry | None = None,
     **fields: Any,
 ) -> RunConfig:
     """Build a RunConfig from plain values (names, option dicts, train dict).
 
-    Kinds missing from ``components`` get :data:`DEFAULT_COMPONENTS`, unless a chosen
-    component names a companion for that kind (:attr:`ComponentSpec.companions`, looked
-    up in ``registry`` when given): ``--disentangler relgan`` alone brings its backbone.
+    Kinds missing from ``components`` get their kind's default
+    (:data:`ferbench.kinds.DEFAULT_COMPONENTS`), unless a chosen component names a
+    companion for that kind (:attr:`ComponentSpec.companions`, looked up in
+    ``registry`` when given): ``--disentangler relgan`` alone brings its backbone.
+
+    Raises:
+        ConfigError: an unknown kind, or a bad training option.
     """
     chosen = {k: v for k, v in (components or {}).items() if v}
-    unknown = set(chosen) - set(KINDS)
-    if unknown:
-        raise FerbenchError(f"unknown component kind(s) {sorted(unknown)}; kinds are {', '.join(KINDS)}")
+    for kind in list(chosen) + list(component_options or {}):
+        kind_spec(kind)  # unknown kinds raise with a suggestion
     names = {**DEFAULT_COMPONENTS, **(companion_components(chosen, registry) if registry else {}), **chosen}
     opts = component_options or {}
     choices = {k: ComponentChoice(names[k], dict(opts.get(k, {}))) for k in KINDS}
     return RunConfig(components=choices, train=build_options(TrainOptions, train or {}, owner="train"), **fields)
 
 
-def companion_components(chosen: dict[str, str], registry: Registry) -> dict[str, str]:
+def companion_components(chosen: Mapping[str, str], registry: Registry) -> dict[str, str]:
     """Components that the ``chosen`` ones name as companions, for kinds not chosen.
 
     Raises:
@@ -220,43 +417,3 @@ def companion_components(chosen: dict[str, str], registry: Registry) -> dict[str
                 )
             out[other] = (name, f"{kind} '{spec.name}'")
     return {k: name for k, (name, _) in out.items()}
-
-
-def load_config_file(path: str | Path) -> dict[str, Any]:
-    """Read a TOML run file into make_config keyword arguments.
-
-    Layout (every key optional)::
-
-        seed = 0
-        folds = [0, 2]
-        root = "/data/afew"
-        [components]
-        input = "rgb"
-        aggregator = "lstm"
-        [options.input]        # per-kind component options
-        frames = 16
-        [train]
-        epochs = 10
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FerbenchError(f"config file not found: {path}")
-    try:
-        raw = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise FerbenchError(f"config file {path} is not valid TOML: {err}") from None
-    allowed = {"components", "options", "train", "seed", "folds", "root", "cache_dir", "output_dir"}
-    extra = set(raw) - allowed
-    if extra:
-        raise FerbenchError(f"config file {path}: unknown keys {sorted(extra)}; allowed: {sorted(allowed)}")
-    out: dict[str, Any] = {
-        "components": raw.get("components", {}),
-        "component_options": raw.get("options", {}),
-        "train": raw.get("train", {}),
-    }
-    for key in ("seed", "root", "cache_dir", "output_dir"):
-        if key in raw:
-            out[key] = raw[key]
-    if "folds" in raw:
-        out["folds"] = tuple(int(f) for f in raw["folds"])
-    return out

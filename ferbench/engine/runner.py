@@ -1,10 +1,21 @@
 """Run a combination under a dataset's protocol and record every fold.
 
-``Runner(config, registry).run()`` resolves the components, loads the
-manifest, checks the combination before any training, then for each fold
-trains (resumable), scores the test fold with the selected checkpoint (never
-chosen on test), measures cost (params, MACs, throughput) and writes one
-record to the results store (rank 0 only) plus a confusion-matrix PNG.
+``Runner(config, registry).run()`` resolves the components, checks the
+device, loads the manifest, checks the combination before any training, then
+decodes every sample once into the input cache (a sample that cannot be read
+is left out and listed in ``failures.json`` beside the run, never silently
+dropped). For each fold it trains (resumable), scores the test fold with the
+selected checkpoint (never chosen on test), measures cost (params, MACs,
+throughput), asks the components for their own fold metrics, and writes one
+record (rank 0 only) plus a confusion-matrix PNG and ``predictions.csv``.
+
+A fold already recorded for the same config hash and seed is skipped with a
+note (``force=True`` retrains it and replaces the record); two processes
+running the same fold at once take turns (:mod:`.locks`).
+
+Public surface for sweeps, claims and benchmarks: :meth:`Runner.dataset`,
+:meth:`Runner.loader`, :meth:`Runner.checkpoint_path`, :meth:`Runner.load_model`,
+:meth:`Runner.evaluate`, :meth:`Runner.stage_cache_path`.
 """
 
 from __future__ import annotations
@@ -12,39 +23,64 @@ from __future__ import annotations
 import dataclasses
 import platform
 import socket
-import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Literal, Protocol
 
 import numpy as np
 import torch
 from tabulate import tabulate
 
 from .. import __version__
+from ..components import Evaluation, FoldReport, Stage
 from ..data.loading import FERDataset, InputCache
 from ..data.manifest import Manifest
 from ..data.protocols import Fold, make_folds, protocol_name
-from ..errors import FerbenchError
+from ..errors import DuplicateRecordError, FerbenchError
+from ..fileio import atomic_write_json, write_csv
+from ..kinds import STAGE_KINDS
 from ..metrics import count_parameters, format_mean_std, macs_of, save_confusion_png, summarize, throughput
 from ..options import stable_hash
 from ..plugins import Registry
 from ..results import FoldRecord, ResultsStore
-from .assemble import Resolved, assemble, build_input, dummy_input, resolve
+from .assemble import FERModel, Resolved, assemble, build_input, dummy_input, resolve
 from .config import RunConfig
-from .trainer import EpochCallback, FoldTrainer, make_loader, resolve_device
+from .locks import fold_lock
+from .probes import identity_probe
+from .trainer import (EpochCallback, FoldTrainer, evaluate_model, load_checkpoint, make_loader, metrics_of,
+                      resolve_device, stage_path)
+
+
+class RecordSink(Protocol):
+    """Where a run's fold records go: the results store, or files a sweep driver collects."""
+
+    def completed_folds(self, config_hash: str, seed: int | None = None) -> set[int]: ...
+
+    def add(self, record: FoldRecord, *, replace: bool = False) -> Any: ...
 
 
 @dataclasses.dataclass
 class FoldOutcome:
-    """One scored fold."""
+    """One scored fold.
+
+    Attributes:
+        fold: fold index.
+        metrics: what the record stores under ``metrics``.
+        selection: ``"last"`` or ``"best-val"``.
+        predictions_csv: per-sample predictions of the test fold.
+        confusion_png: the fold's confusion matrix.
+        evaluation: the test fold's predictions with the aggregator's extras.
+        record: the record written for the fold.
+    """
 
     fold: int
     metrics: dict[str, Any]
     selection: str
     predictions_csv: Path
     confusion_png: Path
+    evaluation: Evaluation | None = None
+    record: FoldRecord | None = None
 
 
 @dataclasses.dataclass
@@ -57,6 +93,7 @@ class RunResult:
     folds: list[FoldOutcome]
     skipped: list[int]
     setup: str = ""
+    failures: list[dict[str, str]] = dataclasses.field(default_factory=list)
 
 
 def load_manifest(config: RunConfig, resolved: Resolved) -> Manifest:
@@ -70,7 +107,8 @@ def load_manifest(config: RunConfig, resolved: Resolved) -> Manifest:
     return manifest
 
 
-def _versions(registry: Registry) -> dict[str, Any]:
+def versions(registry: Registry) -> dict[str, Any]:
+    """ferbench, Python, torch, numpy and plugin versions (stored with every record)."""
     return {
         "ferbench": __version__,
         "python": platform.python_version(),
@@ -81,7 +119,16 @@ def _versions(registry: Registry) -> dict[str, Any]:
 
 
 class Runner:
-    """Runs one :class:`RunConfig`."""
+    """Runs one :class:`RunConfig`.
+
+    Args:
+        config: the run.
+        registry: installed components.
+        log: one line of progress at a time.
+        progress: tqdm bars for epochs and the input check.
+        rank, world_size: DistributedDataParallel position (only rank 0 writes).
+        records: where fold records go; default: the results store under ``output_dir``.
+    """
 
     def __init__(
         self,
@@ -92,6 +139,7 @@ class Runner:
         progress: bool = True,
         rank: int = 0,
         world_size: int = 1,
+        records: RecordSink | None = None,
     ) -> None:
         self.config = config
         self.registry = registry
@@ -100,34 +148,46 @@ class Runner:
         self.rank, self.world_size = rank, world_size
         self.resolved = resolve(config, registry)
         self.input = build_input(self.resolved)
-        self.manifest = load_manifest(config, self.resolved)
+        self.device = resolve_device(config.train.device)
         self.config_hash = config.config_hash(self.resolved.options_dict(runtime=False))
         self.combination = self.resolved.combination
         self.dataset_label = self.resolved.label("dataset")
         self.output_dir = Path(config.output_dir).expanduser()
         self.cache_dir = Path(config.cache_dir).expanduser()
+        self.manifest = load_manifest(config, self.resolved)
         # Fail before any training when the combination cannot work.
-        assemble(self.resolved, self.input.signature, self.manifest)
+        assemble(self.resolved, self.input.signature, self.manifest, self.cache_dir)
         self.folds = make_folds(self.manifest, seed=config.seed, val_fraction=config.train.val_fraction)
-        wanted = config.folds
-        if wanted is not None:
-            bad = [f for f in wanted if not 0 <= f < len(self.folds)]
+        if config.folds is not None:
+            bad = [f for f in config.folds if not 0 <= f < len(self.folds)]
             if bad:
                 raise FerbenchError(
                     f"--folds {','.join(map(str, bad))} out of range: dataset '{self.manifest.dataset}' has "
                     f"{len(self.folds)} folds (0..{len(self.folds) - 1})"
                 )
-        self.cache = InputCache(self.cache_dir / "inputs" / self.manifest.dataset, config.choice("input").name, self.input)
+        self.cache = InputCache(self.cache_dir / "inputs" / self.manifest.dataset, config.choice("input").name,
+                                self.input, log=self.log)
+        self._records = records
+        self._positions = {s.id: i for i, s in enumerate(self.manifest.samples)}
+        self._subjects = {s: i for i, s in enumerate(sorted({x.subject for x in self.manifest.samples}))}
+        self.failures: dict[str, str] = {}
 
+    # ------------------------------------------------------------------ paths
     @property
     def run_dir(self) -> Path:
+        """``<output_dir>/runs/<config hash>``: checkpoints, confusion PNGs, predictions, failures.json."""
         return self.output_dir / "runs" / self.config_hash
 
     @property
     def store_path(self) -> Path:
         return self.output_dir / "results.sqlite"
 
-    def _stage_keys(self) -> dict[str, str]:
+    @property
+    def fold_indices(self) -> list[int]:
+        """The folds this run trains: ``config.folds`` or all."""
+        return list(self.config.folds) if self.config.folds is not None else list(range(len(self.folds)))
+
+    def stage_keys(self) -> dict[str, str]:
         """Per component kind, the key of its cached stages: components, options, seed, and the
         dataset's content (sample ids, paths, labels, subjects), so a regenerated or re-prepared
         dataset under the same name never reuses a stage trained on other data."""
@@ -135,124 +195,230 @@ class Runner:
         content = stable_hash([[s.id, s.path, s.label, s.subject] for s in self.manifest.samples])
         base = [self.config.dataset, opts["dataset"], content, self.config.choice("input").name, opts["input"],
                 self.config.seed]
-        return {
-            kind: stable_hash(base + [self.config.choice(kind).name, opts[kind]])
-            for kind in ("backbone", "aggregator", "disentangler", "selector")
-        }
+        return {kind: stable_hash(base + [self.config.choice(kind).name, opts[kind]]) for kind in STAGE_KINDS}
 
-    def _dataset(self, ids: tuple[str, ...], *, train: bool) -> FERDataset:
+    @property
+    def stage_dir(self) -> Path:
+        return self.cache_dir / "stages" / self.manifest.dataset
+
+    def stage_cache_path(self, kind: str, stage: Stage, fold: int) -> Path:
+        """Where the engine caches ``stage`` (declared by this run's ``kind`` component) for ``fold``."""
+        return stage_path(self.stage_dir, kind, stage.name, self.stage_keys()[kind], stage.key, fold)
+
+    def checkpoint_path(self, fold: int, which: Literal["selected", "last", "best"] = "selected") -> Path:
+        """A fold's checkpoint: ``last.pt``, ``best.pt``, or the one scored (``selected``)."""
+        fold_dir = self.run_dir / f"fold{fold}"
+        if which == "selected":
+            best = fold_dir / "best.pt"
+            return best if self.config.train.select == "best-val" and best.is_file() else fold_dir / "last.pt"
+        return fold_dir / f"{which}.pt"
+
+    # ------------------------------------------------------------------ data
+    def dataset(self, ids: Iterable[str], *, train: bool) -> FERDataset:
+        """A dataset of manifest samples ``ids``: training draws (random frames, augmentation)
+        when ``train``, else evaluation draws scored against ``Sample.eval_label``."""
         by_id = self.manifest.by_id()
-        pos = {s.id: i for i, s in enumerate(self.manifest.samples)}
-        subjects = {s: i for i, s in enumerate(sorted({x.subject for x in self.manifest.samples}))}
-        return FERDataset(
-            [by_id[i] for i in ids],
-            self.cache,
-            train=train,
-            seed=self.config.seed,
-            subject_index=subjects,
-            positions=[pos[i] for i in ids],
-            score_labels=not train,
+        ids = list(ids)
+        return FERDataset([by_id[i] for i in ids], self.cache, train=train, seed=self.config.seed,
+                          subject_index=self._subjects, positions=[self._positions[i] for i in ids],
+                          score_labels=not train)
+
+    def loader(self, ids: Iterable[str], *, train: bool, fold: int = 0):
+        """A DataLoader of :class:`~ferbench.components.Batch` objects over ``ids`` (sharded by rank when training)."""
+        return make_loader(
+            self.dataset(ids, train=train), self.config.train, train=train, seed=self.config.seed * 1000 + fold,
+            num_classes=self.manifest.num_classes, rank=self.rank if train else 0,
+            world_size=self.world_size if train else 1,
         )
 
-    def run(self, *, resume: bool = False, on_epoch_end: EpochCallback | None = None) -> RunResult:
-        """Train and score every selected fold; returns the scored folds."""
-        store = ResultsStore(self.store_path) if self.rank == 0 else None
-        done = store.completed_folds(self.config_hash) if (store is not None and resume) else set()
+    def _fold_ids(self, fold: Fold, split: str) -> list[str]:
+        return [i for i in getattr(fold, split) if i not in self.failures]
+
+    def check_inputs(self, ids: Iterable[str]) -> dict[str, str]:
+        """Decode every sample of ``ids`` into the input cache once; returns the ones that failed.
+
+        A sample whose media cannot be read (missing, corrupt, truncated, no face mesh, ...)
+        is a per-sample failure: it is left out of the run and listed, never a crash.
+        """
+        from tqdm.auto import tqdm
+
+        by_id = self.manifest.by_id()
+        todo = [i for i in dict.fromkeys(ids) if i not in self.failures]
+        for sample_id in tqdm(todo, desc="checking inputs", unit="sample", leave=False, disable=not self.progress):
+            sample = by_id[sample_id]
+            try:
+                self.cache.ensure(sample)
+            except (FerbenchError, OSError) as err:
+                self.failures[sample_id] = str(err).splitlines()[0] if str(err) else type(err).__name__
+        return self.failures
+
+    # ------------------------------------------------------------------ trained models
+    def load_model(self, fold: int, which: Literal["selected", "last", "best"] = "selected") -> FERModel:
+        """The fold's trained model (backbone + aggregator) in eval mode, on the run's device."""
+        parts = assemble(self.resolved, self.input.signature, self.manifest, self.cache_dir)
+        state = load_checkpoint(self.checkpoint_path(fold, which), self.device)
+        parts.model.load_state_dict(state["model"])
+        return parts.model.to(self.device).eval()
+
+    def evaluate(self, fold: int, split: Literal["test", "val", "train"] = "test", *, ids: Iterable[str] | None = None,
+                 which: Literal["selected", "last", "best"] = "selected", embeddings: bool = False) -> Evaluation:
+        """Score a fold's checkpoint on one of its splits (or on ``ids``), keeping the
+        aggregator's extras (attention, clip scores, P_e), the inputs' frame indices and,
+        with ``embeddings=True``, the video embeddings."""
+        model = self.load_model(fold, which)
+        chosen = list(ids) if ids is not None else self._fold_ids(self.folds[fold], split)
+        return evaluate_model(model, self.loader(chosen, train=False, fold=fold), device=self.device,
+                              amp=self.config.train.amp and self.device.type == "cuda", embeddings=embeddings)
+
+    # ------------------------------------------------------------------ running
+    def run(self, *, resume: bool = False, force: bool = False,
+            on_epoch_end: EpochCallback | None = None) -> RunResult:
+        """Train and score every selected fold; returns the scored folds.
+
+        Args:
+            resume: continue an unfinished fold from its ``last.pt``.
+            force: retrain folds that are already recorded and replace their records.
+            on_epoch_end: called with (epoch, stats) after every epoch.
+        """
+        records = self._records
+        if records is None and self.rank == 0:
+            records = ResultsStore(self.store_path)
         run_id = uuid.uuid4().hex[:12]
         outcomes, skipped = [], []
-        device = resolve_device(self.config.train.device)
-        indices = self.config.folds if self.config.folds is not None else range(len(self.folds))
+        indices = self.fold_indices
         self.log(
             f"run {run_id}: {self.combination} on {self.dataset_label} "
-            f"({protocol_name(self.manifest)}, {len(self.manifest.samples)} samples, device {device}); "
+            f"({protocol_name(self.manifest)}, {len(self.manifest.samples)} samples, device {self.device}); "
             f"config {self.config_hash}"
         )
+        done = records.completed_folds(self.config_hash, self.config.seed) if records is not None and not force else set()
+        todo = [f for f in indices if f not in done]
         for f in indices:
             if f in done:
-                self.log(f"fold {f}: already recorded for config {self.config_hash}, skipped (--resume)")
+                self.log(f"fold {f}: already recorded for config {self.config_hash}, skipped (--force retrains it)")
                 skipped.append(f)
-                continue
-            outcome = self._run_fold(self.folds[f], device, run_id, store, resume, on_epoch_end)
-            outcomes.append(outcome)
+        if todo:
+            self._check_and_report_inputs(todo)
+        started = time.perf_counter()
+        for n, f in enumerate(todo):
+            def run_eta(fold_left: float, n=n) -> float:
+                per_fold = (time.perf_counter() - started) / n if n else None
+                return fold_left + (len(todo) - n - 1) * (per_fold if per_fold is not None else fold_left)
+
+            with fold_lock(self.run_dir / f"fold{f}.lock", log=self.log, what=f"fold {f} of config {self.config_hash}"):
+                if records is not None and not force and f in records.completed_folds(self.config_hash, self.config.seed):
+                    self.log(f"fold {f}: recorded by another process meanwhile, skipped")
+                    skipped.append(f)
+                    continue
+                outcomes.append(self._run_fold(self.folds[f], run_id, records, resume, force, on_epoch_end, run_eta))
         result = RunResult(
-            run_id, self.config_hash, self.combination, self.dataset_label,
-            protocol_name(self.manifest), outcomes, skipped, self.config.setup,
+            run_id, self.config_hash, self.combination, self.dataset_label, protocol_name(self.manifest),
+            outcomes, skipped, self.config.setup,
+            failures=[{"id": i, "reason": r} for i, r in sorted(self.failures.items())],
         )
         if outcomes:
             self.log(summary_table(result))
         return result
 
-    def _run_fold(
-        self,
-        fold: Fold,
-        device: torch.device,
-        run_id: str,
-        store: ResultsStore | None,
-        resume: bool,
-        on_epoch_end: EpochCallback | None,
-    ) -> FoldOutcome:
+    def _check_and_report_inputs(self, folds: list[int]) -> None:
+        ids = [i for f in folds for split in ("train", "val", "test") for i in getattr(self.folds[f], split)]
+        failures = self.check_inputs(ids)
+        if not failures:
+            return
+        if self.rank == 0:
+            atomic_write_json(self.run_dir / "failures.json", [{"id": i, "reason": r} for i, r in sorted(failures.items())])
+        rows = [[i, r[:110]] for i, r in sorted(failures.items())]
+        self.log(f"{len(failures)} sample(s) could not be read and are left out of this run "
+                 f"(listed in {self.run_dir / 'failures.json'}):\n"
+                 + tabulate(rows, headers=["sample", "reason"], tablefmt="simple"))
+
+    def _run_fold(self, fold: Fold, run_id: str, records: RecordSink | None, resume: bool, force: bool,
+                  on_epoch_end: EpochCallback | None, run_eta: Callable[[float], float]) -> FoldOutcome:
         t_start = time.perf_counter()
         torch.manual_seed(self.config.seed * 1000 + fold.index)
-        parts = assemble(self.resolved, self.input.signature, self.manifest)
+        parts = assemble(self.resolved, self.input.signature, self.manifest, self.cache_dir)
         fold_dir = self.run_dir / f"fold{fold.index}"
-        t = self.config.train
-        K = self.manifest.num_classes
+        options = self.config.train
+        num_classes = self.manifest.num_classes
         trainer = FoldTrainer(
-            parts, t, seed=self.config.seed, fold=fold.index, run_dir=fold_dir,
-            stage_dir=self.cache_dir / "stages" / self.manifest.dataset, stage_key=self._stage_keys(),
-            cache_dir=self.cache_dir,
+            parts, options, seed=self.config.seed, fold=fold.index, run_dir=fold_dir,
+            stage_dir=self.stage_dir, stage_key=self.stage_keys(), cache_dir=self.cache_dir,
             checkpoint_meta={"config": self.config.to_dict(), "options": self.resolved.options_dict(), "fold": fold.index},
-            device=device, log=self.log, progress=self.progress,
+            device=self.device, log=self.log, progress=self.progress, run_eta=run_eta,
         )
-        make = lambda ids, train: make_loader(  # noqa: E731
-            self._dataset(ids, train=train), t, train=train, seed=self.config.seed * 1000 + fold.index,
-            num_classes=K, rank=self.rank if train else 0, world_size=self.world_size if train else 1,
-        )
-        train_loader = make(fold.train, True)
-        val_loader = make(fold.val, False) if fold.val else None
-        test_loader = make(fold.test, False)
-        training = trainer.fit(train_loader, val_loader, resume=resume, on_epoch_end=on_epoch_end)
+        train_ids, val_ids, test_ids = (self._fold_ids(fold, s) for s in ("train", "val", "test"))
+        if not train_ids or not test_ids:
+            raise FerbenchError(f"fold {fold.index} has {len(train_ids)} readable training and {len(test_ids)} readable "
+                                f"test samples; fix the unreadable files listed in {self.run_dir / 'failures.json'}")
+        train_loader = self.loader(train_ids, train=True, fold=fold.index)
+        val_loader = self.loader(val_ids, train=False, fold=fold.index) if val_ids else None
+        test_loader = self.loader(test_ids, train=False, fold=fold.index)
+        training = trainer.fit(train_loader, val_loader, resume=resume and not force, on_epoch_end=on_epoch_end)
         t_eval = time.perf_counter()
         evaluation = trainer.evaluate(test_loader)
         eval_s = time.perf_counter() - t_eval
-        metrics = evaluation.metrics(K).to_dict()
-        metrics.update(self._cost(trainer, device))
-        metrics["epochs"] = t.epochs
-        metrics["selected_epoch"] = training.selected_epoch
-        metrics["final_train_loss"] = training.history[-1]["loss"] if training.history else None
-        fold_dir.mkdir(parents=True, exist_ok=True)
+        metrics = metrics_of(evaluation, num_classes).to_dict()
+        metrics.update(self._cost(trainer))
+        metrics.update(epochs=options.epochs, selected_epoch=training.selected_epoch,
+                       final_train_loss=training.history[-1]["loss"] if training.history else None,
+                       n_scored=len(test_ids), n_left_out=len(fold.test) - len(test_ids))
+        metrics.update(self._component_metrics(trainer, FoldReport(fold.index, evaluation, self.manifest, training.history)))
+        if options.identity_probe:
+            metrics.update(self._identity_probe(trainer, fold.index))
         png = save_confusion_png(
             metrics["confusion"], self.manifest.classes, fold_dir / "confusion.png",
             title=f"{self.combination} | {self.dataset_label} fold {fold.index}",
         )
-        preds = fold_dir / "predictions.csv"
-        self._write_predictions(preds, evaluation)
-        timings = {
-            "stage_s": training.stage_s, "train_s": training.train_s, "eval_s": eval_s,
-            "wall_s": time.perf_counter() - t_start,
-        }
-        if store is not None:
-            store.add(
-                FoldRecord(
-                    run_id=run_id, config_hash=self.config_hash, combination=self.combination,
-                    dataset=self.dataset_label, protocol=protocol_name(self.manifest), fold=fold.index,
-                    seed=self.config.seed, status="ok", selection=training.selection,
-                    config={**self.config.to_dict(), "resolved_options": self.resolved.options_dict()},
-                    metrics=metrics, timings=timings, versions=_versions(self.registry),
-                    host=socket.gethostname(),
-                )
-            )
+        preds = self._write_predictions(fold_dir / "predictions.csv", evaluation)
+        timings = {"stage_s": training.stage_s, "train_s": training.train_s, "eval_s": eval_s,
+                   "wall_s": time.perf_counter() - t_start}
+        record = FoldRecord(
+            run_id=run_id, config_hash=self.config_hash, combination=self.combination,
+            dataset=self.dataset_label, protocol=protocol_name(self.manifest), fold=fold.index,
+            seed=self.config.seed, status="ok", selection=training.selection,
+            config={**self.config.to_dict(), "resolved_options": self.resolved.options_dict()},
+            metrics=metrics, timings=timings, versions=versions(self.registry), host=socket.gethostname(),
+            history=training.history, sweep=self.config.sweep,
+        )
+        if records is not None and self.rank == 0:
+            try:
+                records.add(record, replace=force)
+            except DuplicateRecordError:
+                self.log(f"fold {fold.index}: another process recorded it first; kept that record")
+        left_out = f", {metrics['n_left_out']} unreadable left out" if metrics["n_left_out"] else ""
         self.log(
             f"fold {fold.index}: WAR {metrics['war']:.2f} UAR {metrics['uar']:.2f} "
-            f"macro-F1 {metrics['macro_f1']:.2f} ({training.selection} checkpoint, {len(fold.test)} test samples)"
+            f"macro-F1 {metrics['macro_f1']:.2f} ({training.selection} checkpoint, {len(test_ids)} test samples{left_out})"
         )
-        return FoldOutcome(fold.index, metrics, training.selection, preds, png)
+        return FoldOutcome(fold.index, metrics, training.selection, preds, png, evaluation, record)
 
-    def _cost(self, trainer: FoldTrainer, device: torch.device) -> dict[str, float]:
+    def _component_metrics(self, trainer: FoldTrainer, report: FoldReport) -> dict[str, float]:
+        out: dict[str, float] = {}
+        modules = [("aggregator", trainer.model.aggregator), ("backbone", trainer.model.backbone),
+                   *trainer.auxiliary.items()]
+        for kind, module in modules:
+            fn = getattr(module, "fold_metrics", None)
+            if fn is None:
+                continue
+            for key, value in (fn(report) or {}).items():
+                if not isinstance(value, (int, float)) or isinstance(value, bool):
+                    raise FerbenchError(f"{kind} '{self.resolved.specs[kind].name}' fold_metrics()['{key}'] is "
+                                        f"{type(value).__name__}, not a number; fix the plugin")
+                out[key] = float(value)
+        return out
+
+    def _identity_probe(self, trainer: FoldTrainer, fold: int) -> dict[str, float]:
+        ids = [s.id for s in self.manifest.samples if not s.train_only and s.id not in self.failures]
+        evaluation = trainer.evaluate(self.loader(ids, train=False, fold=fold), embeddings=True)
+        subjects = [self.manifest.samples[int(i)].subject for i in evaluation.indices]
+        return identity_probe(evaluation.embeddings, subjects, seed=self.config.seed)
+
+    def _cost(self, trainer: FoldTrainer) -> dict[str, float]:
         """Parameters (backbone + aggregator: what runs at test time), MACs per
         sample and forward throughput on a batch of the configured size."""
         model = trainer.model
         model.eval()
+        device = self.device
         sig = self.input.signature
         x1, side1 = dummy_input(sig, batch=1)
         macs = macs_of(lambda: model(x1.to(device), {k: v.to(device) for k, v in side1.items()}))
@@ -268,12 +434,12 @@ class Runner:
             "frames_per_s": speed["frames_per_s"],
         }
 
-    def _write_predictions(self, path: Path, evaluation) -> None:
+    def _write_predictions(self, path: Path, evaluation: Evaluation) -> Path:
         samples = self.manifest.samples
-        lines = ["sample_id,label,prediction," + ",".join(f"p_{c}" for c in self.manifest.classes)]
-        for idx, label, pred, probs in zip(evaluation.indices, evaluation.labels, evaluation.predictions, evaluation.probs):
-            lines.append(f"{samples[idx].id},{label},{pred}," + ",".join(f"{p:.5f}" for p in probs))
-        path.write_text("\n".join(lines) + "\n")
+        rows = ([samples[i].id, label, pred, *(f"{p:.5f}" for p in probs)]
+                for i, label, pred, probs in zip(evaluation.indices, evaluation.labels, evaluation.predictions,
+                                                  evaluation.probs))
+        return write_csv(path, ["sample_id", "label", "prediction", *(f"p_{c}" for c in self.manifest.classes)], rows)
 
 
 def summary_table(result: RunResult) -> str:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import abc
 
 import dataclasses
+import shlex
 import sys
 from pathlib import Path
 from typing import Literal
 
 from ...data.manifest import Manifest
 from ...errors import DatasetLayoutError, OptionError
-from ...prepare.store import prepared_dir, read_json, remap_to_prepared
+from ...prepare.store import NOT_HASHED, prepared_dir, read_json, remap_to_prepared
 
 PREPARE_DOC = """
         prepared: "auto" (face crops from 'ferbench prepare' when present, else raw files), "yes" (require them), "no" (raw files).
@@ -86,6 +87,29 @@ class RealDataset(abc.ABC):
     def raw_manifest(self) -> Manifest:
         """Samples on the raw files of the official layout (each adapter reads its own)."""
 
+    def option_flags(self) -> str:
+        """`` --dataset-opt key=value`` for every option that differs from its default (``prepared`` aside):
+        everything that decides the raw manifest and the prepared folder's key."""
+        defaults = type(self.options)()
+        flags = []
+        for f in dataclasses.fields(self.options):
+            value = getattr(self.options, f.name)
+            if f.name not in NOT_HASHED and value != getattr(defaults, f.name):
+                flags.append(f" --dataset-opt {shlex.quote(f'{f.name}={value}')}")
+        return "".join(flags)
+
+    def _command(self, verb: str) -> str:
+        root = shlex.quote(str(self.root)) if self.root is not None else "PATH"
+        return f"ferbench {verb} --dataset {self.name} --root {root}{self.option_flags()}"
+
+    def prepare_command(self) -> str:
+        """The ``ferbench prepare`` command that writes this adapter's prepared folder."""
+        return self._command("prepare")
+
+    def run_command(self) -> str:
+        """A ``ferbench run`` command that reads this adapter's prepared folder."""
+        return self._command("run")
+
     def prepared_dir(self) -> Path:
         if self.root is None:
             raise DatasetLayoutError(f"dataset '{self.name}' needs --root PATH: the folder that holds {self.hint}")
@@ -102,7 +126,7 @@ class RealDataset(abc.ABC):
                 print(f"note: dataset '{self.name}': {len(prepared.info['dropped'])} of {len(raw.samples)} samples "
                       f"failed to prepare and are left out (see {pdir / 'failures.json'})", file=sys.stderr)
             return prepared
-        command = f"ferbench prepare --dataset {self.name} --root {self.root}"
+        command = self.prepare_command()
         if self.options.prepared == "yes":
             raise DatasetLayoutError(f"dataset '{self.name}' is not prepared with these options (no {pdir}); run '{command}'")
         print(f"note: dataset '{self.name}' not prepared; reading raw files (run '{command}' for aligned face crops)",
