@@ -70,15 +70,26 @@ class ComponentSpec:
 class ReportedResult:
     """A number a paper reports, shown in the leaderboard as a ``reported`` row.
 
+    The row's combination is given as components and options (``components``,
+    ``options``), exactly as a run would choose them; the registry turns them
+    into the leaderboard label a matching run records, so a changed default can
+    never silently un-match a reported row. (A literal ``combination`` label is
+    still accepted for combinations that cannot be built here.)
+
     Attributes:
         paper: short paper id (``"ifercv"``).
         method: method name as the paper writes it (``"IFERCV+Adv"``).
-        combination: the ferbench combination that reproduces it (``"residual+ifercv-cnn+lstm+ifercv+none"``).
         dataset: ferbench dataset name (``"ckplus"``, ``"afew"``).
         protocol: protocol as the paper states it (``"10-fold subject-independent"``).
         metric: ``"war"``, ``"uar"`` or ``"f1"``, in percent.
         value: the reported value, in percent.
         source: where in the paper (``"Table I"``).
+        combination: the leaderboard label; filled in by the registry from ``components``
+            and ``options`` when empty.
+        components: kind -> component name (unset kinds: the kind's default).
+        options: kind -> option values that differ from the component's defaults.
+        macs: multiply-accumulates per sample the paper reports, if any (accuracy-vs-cost plots).
+        params: parameters the paper reports, if any.
     """
 
     paper: str
@@ -89,6 +100,10 @@ class ReportedResult:
     metric: str
     value: float
     source: str
+    components: Mapping[str, str] = dataclasses.field(default_factory=dict, hash=False)
+    options: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict, hash=False)
+    macs: float | None = None
+    params: float | None = None
 
 
 # --------------------------------------------------------------------------- inputs

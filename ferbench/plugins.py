@@ -85,6 +85,9 @@ class Registry:
         self.plugins: dict[str, PluginInfo] = {}
         self._components: dict[tuple[str, str], ComponentSpec] = {}
         self._reported: list[ReportedResult] = []
+        self._resolved_reported: list[ReportedResult] | None = None
+        #: reported rows whose combination could not be resolved (plugin, method, reason)
+        self.reported_problems: list[str] = []
         self._claims: list[Any] = []
         self._launchers: list[Any] = []
         #: one line per clash ("... registered by both plugin 'a' and plugin 'b' ...")
@@ -194,7 +197,24 @@ class Registry:
         return [s for s in self.components() if s.name == name]
 
     def reported_results(self) -> list[ReportedResult]:
-        return list(self._reported)
+        """Every plugin's reported results, each with its combination label resolved through this
+        registry (from ``components`` and ``options``). A row whose components cannot be resolved
+        keeps a label of the names and is listed in :attr:`reported_problems`."""
+        if self._resolved_reported is None:
+            from .engine.assemble import combination_label
+
+            out, self.reported_problems = [], []
+            for r in self._reported:
+                if r.components or not r.combination:
+                    try:
+                        label = combination_label(self, dict(r.components), {k: dict(v) for k, v in r.options.items()})
+                    except Exception as err:  # noqa: BLE001 - one bad row must not hide the leaderboard
+                        self.reported_problems.append(f"{r.paper} {r.method} ({r.source}): {err}")
+                        label = "+".join(r.components.values())
+                    r = dataclasses.replace(r, combination=label)
+                out.append(r)
+            self._resolved_reported = out
+        return list(self._resolved_reported)
 
     def claims(self) -> list[Any]:
         """Every plugin's :class:`ferbench.claims.Claim` objects, in plugin order."""
