@@ -16,6 +16,11 @@ Definitions (all metric values are **percent**):
 * ``params``: parameters (count), ``macs``: multiply-accumulates per sample,
   ``frames_per_s``: inference throughput — means over the group's records.
 * ``seeds``: sorted, comma-separated distinct seeds.
+* ``id``: a short, stable id of the row (a hash of its identity columns), what
+  ``ferbench compare`` and the report site accept in place of a label.
+
+A fold counts once: records are de-duplicated on (config hash, seed, fold),
+keeping the newest, before grouping.
 
 The (dataset, combination, setup) strings are the group's identity: the
 engine writes non-default component and dataset options into the labels
@@ -35,20 +40,23 @@ import pandas as pd
 from tabulate import tabulate
 
 from .components import ReportedResult
+from .fileio import neutralise_cell
 from .metrics import format_mean_std, summarize
+from .options import stable_hash
 
 __all__ = ["LEADERBOARD_COLUMNS", "build_leaderboard", "render_leaderboard"]
 
 METRICS = ("war", "uar", "macro_f1")
 COSTS = ("params", "macs", "frames_per_s")
 LEADERBOARD_COLUMNS = [
-    "dataset", "protocol", "combination", "setup", "kind", "selection", "folds",
+    "id", "dataset", "protocol", "combination", "setup", "kind", "selection", "folds",
     "war", "war_std", "uar", "uar_std", "macro_f1", "macro_f1_std",
     "params", "macs", "frames_per_s", "seeds", "source",
 ]
 # ReportedResult.metric -> leaderboard column
 _REPORTED_METRIC = {"war": "war", "uar": "uar", "f1": "macro_f1", "macro_f1": "macro_f1"}
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: the columns that identify a leaderboard row (its ``id`` hashes them)
+ROW_IDENTITY = ("dataset", "protocol", "combination", "setup", "selection", "kind", "source")
 
 
 def dataset_name(label: str) -> str:
@@ -72,6 +80,10 @@ def _measured_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
         df[name] = df[name].fillna("")
     rows = []
     keys = ["dataset", "protocol", "combination", "setup", "selection"]
+    fold_key = (["config_hash"] if "config_hash" in df.columns else keys) + ["seed", "fold"]
+    if all(k in df.columns for k in fold_key):
+        order = "id" if "id" in df.columns else None
+        df = (df.sort_values(order, kind="mergesort") if order else df).drop_duplicates(fold_key, keep="last")
     for key, group in df.groupby(keys, sort=True, dropna=False):
         row: dict[str, Any] = dict(zip(keys, key))
         row.update(kind="measured", folds=len(group), source="ferbench")
@@ -109,6 +121,10 @@ def _reported_rows(reported: Sequence[ReportedResult], dataset: str | None) -> l
                 **{m: _nan() for m in METRICS}, **{f"{m}_std": _nan() for m in METRICS},
                 **{c: _nan() for c in COSTS},
             }
+            if r.macs is not None:
+                row["macs"] = float(r.macs)
+            if r.params is not None:
+                row["params"] = float(r.params)
         row[column] = float(r.value)
     return list(merged.values())
 
@@ -147,6 +163,8 @@ def build_leaderboard(
     if df is not None and dataset is not None and len(df):
         df = df[df["dataset"].map(dataset_name) == dataset]
     rows = _measured_rows(df) + _reported_rows(reported, dataset)
+    for row in rows:
+        row["id"] = row_id(row)
     board = pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
     if board.empty:
         return board.reset_index(drop=True)
@@ -171,14 +189,12 @@ def build_leaderboard(
     return board
 
 
+def row_id(row: Mapping[str, Any]) -> str:
+    """The short id of a leaderboard row: a hash of its :data:`ROW_IDENTITY` columns (6 hex digits)."""
+    return stable_hash([str(row.get(k) or "") for k in ROW_IDENTITY], length=6)
+
+
 # --------------------------------------------------------------------------- rendering
-
-
-def _neutralise(value: Any) -> Any:
-    """Prefix ``'`` to string cells a spreadsheet would read as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _human(value: Any, digits: int = 2) -> str:
@@ -215,17 +231,17 @@ def render_leaderboard(df: pd.DataFrame, fmt: Literal["csv", "md"]) -> str:
             if out[name].dtype == "float64":
                 out[name] = out[name].round(4)
             elif not pd.api.types.is_numeric_dtype(out[name]):
-                out[name] = out[name].map(_neutralise)
+                out[name] = out[name].map(neutralise_cell)
         return out.to_csv(index=False)
     if fmt != "md":
         raise ValueError(f"unknown leaderboard format {fmt!r}; use 'csv' or 'md'")
-    headers = ["dataset", "protocol", "combination", "training", "kind", "selection", "folds",
+    headers = ["id", "dataset", "protocol", "combination", "training", "kind", "selection", "folds",
                "WAR %", "UAR %", "macro-F1 %", "params", "MACs/sample", "frames/s", "seeds", "source"]
     table = []
     for _, row in df.iterrows():
         n = 1 if row["kind"] == "reported" or pd.isna(row["folds"]) else int(row["folds"])
         table.append([
-            _cell(row["dataset"]), _cell(row["protocol"]), _cell(row["combination"]),
+            _cell(row["id"]), _cell(row["dataset"]), _cell(row["protocol"]), _cell(row["combination"]),
             _cell(row["setup"]), _cell(row["kind"]), _cell(row["selection"]), _cell(row["folds"]),
             *(_cell(format_mean_std(row[m], row[f"{m}_std"], n)) for m in METRICS),
             _human(row["params"]), _human(row["macs"]),

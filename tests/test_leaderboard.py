@@ -123,7 +123,7 @@ def test_markdown_has_mean_std():
 def test_empty_inputs():
     board = build_leaderboard(pd.DataFrame())
     assert board.empty and list(board.columns) == LEADERBOARD_COLUMNS
-    assert render_leaderboard(board, "csv").startswith("dataset,protocol")
+    assert render_leaderboard(board, "csv").startswith("id,dataset,protocol")
     assert "combination" in render_leaderboard(board, "md")
 
 
@@ -142,3 +142,22 @@ def test_from_results_store(tmp_path):
     row = board.iloc[0]
     assert (row["folds"], row["war"], row["seeds"], row["selection"]) == (2, 81.0, "3", "best-val")
     assert "81.00 ± 1.41" in render_leaderboard(board, "md")
+
+
+def test_row_ids_are_short_stable_and_distinct():
+    board = build_leaderboard(records(), REPORTED)
+    assert board["id"].str.fullmatch(r"[0-9a-f]{6}").all()
+    assert board["id"].is_unique
+    assert build_leaderboard(records(), REPORTED)["id"].tolist() == board["id"].tolist()
+
+
+def test_a_fold_recorded_twice_counts_once():
+    """Duplicate fold records (same config hash, seed and fold; e.g. from an old store) never inflate ``folds``."""
+    df = records()
+    df["config_hash"] = df["combination"]
+    twice = pd.concat([df, df.iloc[[0, 1]].assign(war=[0.0, 0.0])], ignore_index=True)
+    twice["id"] = range(len(twice))
+    a = build_leaderboard(twice, dataset="synthetic")
+    row = a[a["combination"] == "rgb+cnn+mean+none+none"].iloc[0]
+    assert row["folds"] == 4  # not 6
+    assert row["war"] == pytest.approx((0.0 + 0.0 + 70.0 + 100.0) / 4)  # the newest record of each fold
