@@ -358,6 +358,24 @@ def config_from_dict(raw: Mapping[str, Any], registry: Registry | None = None, *
                        **fields)
 
 
+def config_dict_from_record(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config dict (TOML run-file layout) of a stored record's ``config`` (:meth:`RunConfig.to_dict`),
+    with only the options and training values that were set: what reproduces the record's run."""
+    out: dict[str, Any] = {
+        "seed": config.get("seed", 0),
+        "components": {k: c["name"] for k, c in config.get("components", {}).items()},
+        "options": {k: dict(c.get("options") or {}) for k, c in config.get("components", {}).items() if c.get("options")},
+    }
+    defaults = options_to_dict(TrainOptions())
+    train = {k: v for k, v in (config.get("train") or {}).items() if k in defaults and v != defaults[k]}
+    if train:
+        out["train"] = train
+    for key in ("folds", "root"):
+        if config.get(key) is not None:
+            out[key] = config[key]
+    return out
+
+
 def load_config_file(path: str | Path) -> dict[str, Any]:
     """Read and check a TOML run file; returns its config dict."""
     path = Path(path)

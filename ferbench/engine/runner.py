@@ -175,7 +175,8 @@ class Runner:
     # ------------------------------------------------------------------ paths
     @property
     def run_dir(self) -> Path:
-        """``<output_dir>/runs/<config hash>``: checkpoints, confusion PNGs, predictions, failures.json."""
+        """``<output_dir>/runs/<config hash>``: ``fold<k>/`` (checkpoints, ``confusion.png``,
+        ``predictions.csv``, ``fold.json`` with the fold's sample ids) and ``failures.json``."""
         return self.output_dir / "runs" / self.config_hash
 
     @property
@@ -350,6 +351,10 @@ class Runner:
         if not train_ids or not test_ids:
             raise FerbenchError(f"fold {fold.index} has {len(train_ids)} readable training and {len(test_ids)} readable "
                                 f"test samples; fix the unreadable files listed in {self.run_dir / 'failures.json'}")
+        if self.rank == 0:
+            atomic_write_json(fold_dir / "fold.json", {"dataset": self.dataset_label, "protocol": protocol_name(self.manifest),
+                                                      "seed": self.config.seed, "fold": fold.index, "train": train_ids,
+                                                      "val": val_ids, "test": test_ids})
         train_loader = self.loader(train_ids, train=True, fold=fold.index)
         val_loader = self.loader(val_ids, train=False, fold=fold.index) if val_ids else None
         test_loader = self.loader(test_ids, train=False, fold=fold.index)
