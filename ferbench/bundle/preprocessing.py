@@ -1,0 +1,99 @@
+"""How a bundle's model saw its faces: what prediction must reproduce before the input runs.
+
+The input representation itself (decoding, frame choice, resizing, colour,
+normalisation) travels in the bundle as its component options and runs
+unchanged at prediction time. What comes *before* it is the dataset's face
+framing: a real dataset's media are ``ferbench prepare`` face tracks (MTCNN
+box, eye alignment, a square crop of ``margin`` times the box, ``face_size``
+pixels, H.264 I+P with a fixed GOP); SynthFER's media are generated face crops
+with the same kind of framing. :func:`preprocessing_of` records those numbers
+from the training dataset's options, so ``ferbench predict`` crops new media
+the way the training media were cropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from typing import Any, Literal
+
+from ..data.manifest import Manifest
+
+#: SynthFER frames show the face at about this margin (frame side / side of the MTCNN box):
+#: the median over synthetic-tiny (64 px) and synthetic (112 px) clips is 1.46-1.52
+#: (tests/test_bundle_preprocessing.py measures it again).
+SYNTHFER_MARGIN = 1.5
+
+#: frames per window when the training media's length is unknown
+DEFAULT_WINDOW_FRAMES = 16
+
+Source = Literal["prepared", "generated", "raw"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Preprocessing:
+    """The face framing of the training media (``model.json``'s ``preprocessing``).
+
+    Attributes:
+        source: "prepared" (``ferbench prepare`` face tracks), "generated" (SynthFER face crops)
+            or "raw" (the dataset's files as they are; prediction still crops faces).
+        face_size: side of the square face crop, pixels.
+        margin: crop side / larger side of the MTCNN box.
+        alignment: "eyes": the crop is rotated so the eyes are level.
+        colour: channel order of decoded frames ("RGB" everywhere in ferbench).
+        smooth: moving-average window over frames for boxes and landmarks.
+        min_face: smallest face MTCNN looks for, pixels of the detection-scale frame.
+        detect_side: frames whose longer side exceeds this are downscaled for detection, pixels.
+        gop: GOP of the face-track video (an I-frame every gop frames).
+        crf: libx264 constant rate factor of the face-track video.
+        fps: frame rate written for image sequences.
+        modality: "video" or "image": what the model was trained on.
+        window_frames: frames per prediction window: the median length of the training media.
+    """
+
+    source: Source = "prepared"
+    face_size: int = 112
+    margin: float = 1.3
+    alignment: Literal["eyes"] = "eyes"
+    colour: Literal["RGB"] = "RGB"
+    smooth: int = 5
+    min_face: int = 20
+    detect_side: int = 360
+    gop: int = 12
+    crf: int = 18
+    fps: int = 25
+    modality: Literal["video", "image"] = "video"
+    window_frames: int = DEFAULT_WINDOW_FRAMES
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _window_frames(manifest: Manifest) -> int:
+    if manifest.modality == "image":
+        return 1
+    lengths = [s.num_frames for s in manifest.samples if s.num_frames]
+    return max(1, int(statistics.median(lengths))) if lengths else DEFAULT_WINDOW_FRAMES
+
+
+def preprocessing_of(manifest: Manifest, dataset_options: Any) -> Preprocessing:
+    """The face framing of a training dataset, from its manifest and options.
+
+    Real datasets (options with the ``PrepareOptions`` fields) give their prepare settings,
+    SynthFER (options with ``size``, ``gop``, ``quality``) its frame size and codec settings;
+    any other dataset the ``ferbench prepare`` defaults.
+    """
+    window = _window_frames(manifest)
+    fields = {f.name for f in dataclasses.fields(dataset_options)} if dataclasses.is_dataclass(dataset_options) else set()
+    get = lambda name, default: getattr(dataset_options, name, default)  # noqa: E731
+    if {"face_size", "margin", "gop", "crf"} <= fields:
+        source: Source = "prepared" if manifest.info.get("prepared") else "raw"
+        return Preprocessing(source=source, face_size=get("face_size", 112), margin=float(get("margin", 1.3)),
+                             smooth=get("smooth", 5), min_face=get("min_face", 20), detect_side=get("detect_side", 360),
+                             gop=get("gop", 12), crf=get("crf", 18), fps=get("fps", 25), modality=manifest.modality,
+                             window_frames=window)
+    if {"size", "gop", "quality", "fps"} <= fields:
+        return Preprocessing(source="generated", face_size=get("size", 112), margin=SYNTHFER_MARGIN,
+                             gop=get("gop", 12), crf=get("quality", 18), fps=get("fps", 25), modality=manifest.modality,
+                             window_frames=window)
+    return Preprocessing(source="raw", modality=manifest.modality, window_frames=window)
