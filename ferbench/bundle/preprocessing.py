@@ -49,6 +49,9 @@ class Preprocessing:
         fps: frame rate written for image sequences.
         modality: "video" or "image": what the model was trained on.
         window_frames: frames per prediction window: the median length of the training media.
+        apex_position: where the training media's apex frame lies, as a fraction of the clip (0 = first
+            frame, 1 = last; the median over samples), or None when the dataset does not mark apexes.
+            Prediction marks the same relative frame of each window (inputs that pick the apex read it).
     """
 
     source: Source = "prepared"
@@ -64,6 +67,13 @@ class Preprocessing:
     fps: int = 25
     modality: Literal["video", "image"] = "video"
     window_frames: int = DEFAULT_WINDOW_FRAMES
+    apex_position: float | None = None
+
+    def apex_of(self, frames: int) -> int | None:
+        """The apex frame index of a window of ``frames`` frames, or None."""
+        if self.apex_position is None or frames < 1:
+            return None
+        return min(frames - 1, max(0, round(self.apex_position * (frames - 1))))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -76,6 +86,12 @@ def _window_frames(manifest: Manifest) -> int:
     return max(1, int(statistics.median(lengths))) if lengths else DEFAULT_WINDOW_FRAMES
 
 
+def _apex_position(manifest: Manifest) -> float | None:
+    spots = [s.apex / (s.num_frames - 1) for s in manifest.samples
+             if s.apex is not None and s.num_frames and s.num_frames > 1]
+    return round(float(statistics.median(spots)), 4) if spots else None
+
+
 def preprocessing_of(manifest: Manifest, dataset_options: Any) -> Preprocessing:
     """The face framing of a training dataset, from its manifest and options.
 
@@ -84,16 +100,15 @@ def preprocessing_of(manifest: Manifest, dataset_options: Any) -> Preprocessing:
     any other dataset the ``ferbench prepare`` defaults.
     """
     window = _window_frames(manifest)
+    common = {"modality": manifest.modality, "window_frames": window, "apex_position": _apex_position(manifest)}
     fields = {f.name for f in dataclasses.fields(dataset_options)} if dataclasses.is_dataclass(dataset_options) else set()
     get = lambda name, default: getattr(dataset_options, name, default)  # noqa: E731
     if {"face_size", "margin", "gop", "crf"} <= fields:
         source: Source = "prepared" if manifest.info.get("prepared") else "raw"
         return Preprocessing(source=source, face_size=get("face_size", 112), margin=float(get("margin", 1.3)),
                              smooth=get("smooth", 5), min_face=get("min_face", 20), detect_side=get("detect_side", 360),
-                             gop=get("gop", 12), crf=get("crf", 18), fps=get("fps", 25), modality=manifest.modality,
-                             window_frames=window)
+                             gop=get("gop", 12), crf=get("crf", 18), fps=get("fps", 25), **common)
     if {"size", "gop", "quality", "fps"} <= fields:
         return Preprocessing(source="generated", face_size=get("size", 112), margin=SYNTHFER_MARGIN,
-                             gop=get("gop", 12), crf=get("quality", 18), fps=get("fps", 25), modality=manifest.modality,
-                             window_frames=window)
-    return Preprocessing(source="raw", modality=manifest.modality, window_frames=window)
+                             gop=get("gop", 12), crf=get("quality", 18), fps=get("fps", 25), **common)
+    return Preprocessing(source="raw", **common)

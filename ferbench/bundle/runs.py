@@ -57,15 +57,18 @@ def find_run(run: str, output_dir: str | Path, log: Callable[[str], None] = prin
     store = ResultsStore(store_path)
     records = store.records(status="ok")
     if not config_hash:
-        config_hash = _hash_of_row(run, store, records, log)
+        config_hash = _hash_of_row(run, store, log)
     mine = {r.fold: r for r in records if r.config_hash == config_hash}
+    if any("cross_dataset" in r.config for r in mine.values()):
+        raise FerbenchError(f"config {config_hash} is a cross-dataset evaluation ('ferbench evaluate'), not a training "
+                            f"run; export the run that trained the model")
     if not mine:
         raise FerbenchError(f"no recorded fold for config {config_hash} in {store_path}; train it with 'ferbench run' "
                             f"or pass the --output-dir it was recorded in")
     return RecordedRun(config_hash, output, mine)
 
 
-def _hash_of_row(row: str, store: ResultsStore, records: list[FoldRecord], log: Callable[[str], None]) -> str:
+def _hash_of_row(row: str, store: ResultsStore, log: Callable[[str], None]) -> str:
     from ..leaderboard import build_leaderboard
 
     board = build_leaderboard(store.dataframe())

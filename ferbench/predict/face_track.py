@@ -1,0 +1,148 @@
+"""The face of a video, a chunk at a time: detect every k-th frame, follow the face between, crop.
+
+Built on ``ferbench prepare``'s public pieces: :meth:`FaceDetector.track
+<ferbench.prepare.faces.FaceDetector.track>` picks and follows one face,
+:func:`~ferbench.prepare.track.fill_gaps` and :func:`~ferbench.prepare.track.smooth`
+clean the track, :func:`~ferbench.prepare.align.align_frame` makes the aligned
+square crop. What this module adds is the schedule:
+
+* MTCNN runs on every ``every``-th frame of the video and on the last frame of
+  each chunk (the *keyframes*). Each chunk's keyframes are tracked after the
+  previous chunk's last keyframe, so the track follows the same face across chunks.
+* Between two keyframes whose faces overlap by at least ``refine_iou`` (the face
+  moved less than about a third of its size), boxes and landmarks are
+  interpolated linearly. Where they overlap less, or the face appears or
+  disappears, every frame between is detected too, so fast motion and cuts keep
+  per-frame crops.
+* Frames without a face between two found faces, ``max_gap`` frames or fewer,
+  are bridged (interpolated) and count as face frames; longer gaps do not.
+  Crops of no-face frames use the nearest known box (they only matter for
+  windows that are mostly face frames).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..prepare.align import align_frame
+from ..prepare.faces import FaceDetector, box_iou
+from ..prepare.track import fill_gaps, smooth
+
+
+def _nan_track(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.full((n, 4), np.nan), np.full((n, 5, 2), np.nan)
+
+
+def short_gaps(found: np.ndarray, max_gap: int) -> np.ndarray:
+    """[n] bool: frames without a face that lie between two face frames at most ``max_gap`` frames apart."""
+    out = np.zeros(len(found), bool)
+    idx = np.flatnonzero(found)
+    for a, b in zip(idx[:-1], idx[1:]):
+        if 1 < b - a <= max_gap + 1:
+            out[a + 1:b] = True
+    return out
+
+
+class ChunkedFaceTracker:
+    """Face crops of consecutive chunks of one video (make one per video).
+
+    Args:
+        detector: the MTCNN detector (shared across videos).
+        face_size: crop side, pixels.
+        margin: crop side / larger side of the face box.
+        smooth_window: moving-average window over frames for boxes and landmarks.
+        every: detect every k-th frame.
+        refine_iou: overlap two keyframe faces need for the frames between to be interpolated.
+        max_gap: longest run of frames without a face that is bridged.
+    """
+
+    def __init__(self, detector: FaceDetector, *, face_size: int, margin: float, smooth_window: int, every: int,
+                 refine_iou: float, max_gap: int) -> None:
+        self.detector = detector
+        self.face_size, self.margin, self.smooth_window = face_size, margin, smooth_window
+        self.every, self.refine_iou, self.max_gap = every, refine_iou, max_gap
+        self.offset = 0  # global index of the next chunk's first frame
+        self.detections = 0  # frames MTCNN ran on
+        self._anchor: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # last keyframe: frame, box, points
+        self._tail_boxes = np.zeros((0, 4))
+        self._tail_points = np.zeros((0, 5, 2))
+        self._last_known: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _track(self, frames: np.ndarray, anchored: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Boxes [n, 4] and points [n, 5, 2] of ``frames`` (NaN = no face), following the anchor's face."""
+        if anchored and self._anchor is not None:
+            frames = np.concatenate([self._anchor[0][None], frames])
+        self.detections += len(frames)
+        boxes, points, _ = self.detector.track(frames)
+        if anchored and self._anchor is not None:
+            boxes, points = boxes[1:], points[1:]
+        return boxes, points
+
+    def process(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Aligned crops uint8 [n, S, S, 3] and face flags [n] of the next chunk ``frames`` [n, H, W, 3]."""
+        n = len(frames)
+        keys = sorted({i for i in range(n) if (self.offset + i) % self.every == 0} | {n - 1})
+        boxes, points = _nan_track(n)
+        kb, kp = self._track(frames[keys], anchored=True)
+        boxes[keys], points[keys] = kb, kp
+        # pairs of consecutive keyframes; -1 is the previous chunk's last keyframe
+        prev = [-1] + keys[:-1] if self._anchor is not None else keys[:-1]
+        for a, b in zip(prev, keys[1:] if self._anchor is None else keys):
+            if b - a < 2:
+                continue
+            box_a = self._anchor[1] if a < 0 else boxes[a]
+            pts_a = self._anchor[2] if a < 0 else points[a]
+            has_a, has_b = not np.isnan(box_a).any(), not np.isnan(boxes[b]).any()
+            if has_a and has_b and box_iou(box_a, boxes[b][None])[0] >= self.refine_iou:
+                w = (np.arange(a + 1, b) - a)[:, None] / (b - a)
+                boxes[a + 1:b] = box_a * (1 - w) + boxes[b] * w
+                points[a + 1:b] = pts_a * (1 - w[..., None]) + points[b] * w[..., None]
+            elif has_a or has_b:
+                rb, rp = self._refine(frames, a, b)
+                boxes[a + 1:b], points[a + 1:b] = rb, rp
+        found = ~np.isnan(boxes).any(axis=1)
+        faces = found | short_gaps(found, self.max_gap)
+        self._anchor = (frames[n - 1], boxes[n - 1], points[n - 1])
+        crops = self._crops(frames, boxes, points, found)
+        self.offset += n
+        return crops, faces
+
+    def _refine(self, frames: np.ndarray, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Detect every frame strictly between keyframes a and b (a = -1: the previous chunk's last one)."""
+        if a < 0:
+            return self._track(frames[:b], anchored=True)
+        between = frames[a:b]  # keyframe a first: the track starts from its face
+        self.detections += len(between)
+        rb, rp, _ = self.detector.track(between)
+        return rb[1:], rp[1:]
+
+    def _crops(self, frames: np.ndarray, boxes: np.ndarray, points: np.ndarray, found: np.ndarray) -> np.ndarray:
+        n, (h, w) = len(frames), frames.shape[1:3]
+        if found.any():
+            boxes = fill_gaps(boxes)
+            if not np.isnan(points).all():
+                points = fill_gaps(points)
+            self._last_known = (boxes[-1], points[-1])
+        elif self._last_known is not None:
+            boxes, points = np.tile(self._last_known[0], (n, 1)), np.tile(self._last_known[1], (n, 1, 1))
+        else:  # no face yet: the centre square (as prepare's no_face=full)
+            side = min(h, w) / self.margin
+            boxes = np.tile([(w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2], (n, 1))
+        # smooth with the previous chunk's last boxes as left context, so chunk borders do not jump
+        keep = self.smooth_window - 1
+        had = len(self._tail_boxes)
+        ctx_b = np.concatenate([self._tail_boxes, boxes])
+        sm_boxes = smooth(ctx_b, self.smooth_window)[had:]
+        self._tail_boxes = ctx_b[len(ctx_b) - keep:] if keep > 0 else ctx_b[:0]
+        if np.isnan(points).any():
+            sm_points, self._tail_points = points, np.zeros((0, 5, 2))
+        else:
+            tail = self._tail_points if len(self._tail_points) == had else points[:0]
+            ctx_p = np.concatenate([tail, points])
+            sm_points = smooth(ctx_p, self.smooth_window)[len(tail):]
+            self._tail_points = ctx_p[len(ctx_p) - keep:] if keep > 0 else ctx_p[:0]
+        out = np.empty((n, self.face_size, self.face_size, 3), np.uint8)
+        for i in range(n):
+            pts = None if np.isnan(sm_points[i]).any() else sm_points[i]
+            out[i], _ = align_frame(frames[i], sm_boxes[i], pts, self.face_size, self.margin)
+        return out
