@@ -63,10 +63,14 @@ def test_predict_folder_writes_csv_and_timelines_and_survives_a_bad_file(bundle_
     assert sorted(p.name for p in timeline.iterdir()) == sorted(
         [f"{n}.{ext}" for n in ("clip0", "clip1", "clip2", "long") for ext in ("csv", "png")])
     windows = read_rows(timeline / "long.csv")
-    assert [(w["start_frame"], w["end_frame"]) for w in windows] == [("0", "8"), ("4", "12"), ("8", "16"),
-                                                                     ("12", "20"), ("16", "24")]
+    assert [(w["start_frame"], w["end_frame"]) for w in windows] == [("0", "8"), ("8", "16"), ("16", "24")]
     assert float(windows[-1]["end_s"]) == pytest.approx(24 / 25)
     assert Image.open(timeline / "long.png").size[0] > 500
+    overlapping = tmp_path / "overlap.csv"
+    assert main(["predict", str(bundle_path), str(media / "long.avi"), "--out", str(overlapping), "--stride", "4",
+                 "--timeline", "--no-progress"]) == 0
+    windows = read_rows(tmp_path / "overlap-timeline" / "long.csv")
+    assert [w["start_frame"] for w in windows] == ["0", "4", "8", "12", "16"]
     assert "5 files (4 ok, 0 no face, 1 unreadable)" in capsys.readouterr().out
 
 

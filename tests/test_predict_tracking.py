@@ -112,9 +112,12 @@ def test_slow_faces_are_detected_every_kth_frame_and_interpolated_exactly():
         c, f = tr.process(frames[start:start + 16])
         crops.append(c)
         faces.append(f)
+    c, f = tr.finish()
+    crops.append(c)
+    faces.append(f)
     crops, faces = np.concatenate(crops), np.concatenate(faces)
     assert faces.all() and crops.shape == (40, 32, 32, 3)
-    assert tr.detections < 20  # keyframes (every 5th, each chunk's last) plus one anchor per chunk, not 40
+    assert tr.detections == 12  # frames 0, 5, ..., 35 and the last one, plus an anchor per later chunk; not 40
     # the crop is centred on the square in every frame, tracked or detected
     centre = crops[:, 12:20, 12:20, 0].mean(axis=(1, 2))
     assert (centre > 150).all()
@@ -126,8 +129,8 @@ def test_fast_motion_and_disappearing_faces_fall_back_to_per_frame_detection():
     present[12:20] = False
     frames, _ = moving_face(30, speed=9.0, present=present)
     tr = tracker(det, every=5)
-    crops, faces = tr.process(frames)
-    assert tr.detections >= 25  # boxes 5 frames apart do not overlap: the frames between are detected
+    crops, faces = (np.concatenate(x) for x in zip(tr.process(frames), tr.finish()))
+    assert len(crops) == 30 and tr.detections >= 25  # boxes 5 frames apart do not overlap: the frames between are detected
     assert faces[:12].all() and not faces[12:20].any() and faces[20:].all()
     centre = crops[present][:, 12:20, 12:20, 0].mean(axis=(1, 2))
     assert (centre > 150).all()

@@ -130,7 +130,7 @@ def register(sub) -> None:
     p.add_argument("--faces", choices=("detect", "given"), help="detect faces (default) or take the media as face crops")
     p.add_argument("--detect-every", type=int, dest="detect_every", help="run MTCNN on every k-th frame (default 10)")
     p.add_argument("--window", type=int, help="frames per window (default: the training clips' median length)")
-    p.add_argument("--stride", type=int, help="frames between windows (default window/2)")
+    p.add_argument("--stride", type=int, help="frames between window starts (default: the window; smaller overlaps them)")
     p.add_argument("--batch-size", type=int, dest="batch_size", help="windows per forward pass (default 16)")
     p.add_argument("--predict-opt", action="append", metavar="KEY=VALUE", help="any predict option (repeatable; "
                    "see docs/using-trained-models.md)")

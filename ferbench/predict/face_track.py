@@ -6,9 +6,11 @@ Built on ``ferbench prepare``'s public pieces: :meth:`FaceDetector.track
 clean the track, :func:`~ferbench.prepare.align.align_frame` makes the aligned
 square crop. What this module adds is the schedule:
 
-* MTCNN runs on every ``every``-th frame of the video and on the last frame of
-  each chunk (the *keyframes*). Each chunk's keyframes are tracked after the
-  previous chunk's last keyframe, so the track follows the same face across chunks.
+* MTCNN runs on every ``every``-th frame of the video and on its last frame
+  (the *keyframes*). Frames after a chunk's last keyframe wait for the next
+  chunk. Each chunk's keyframes are tracked after the previous chunk's last
+  keyframe (one extra detection per chunk), so the track follows the same face
+  across chunks.
 * Between two keyframes whose faces overlap by at least ``refine_iou`` (the face
   moved less than about a third of its size), boxes and landmarks are
   interpolated linearly. Where they overlap less, or the face appears or
@@ -63,10 +65,13 @@ class ChunkedFaceTracker:
         self.every, self.refine_iou, self.max_gap = every, refine_iou, max_gap
         self.offset = 0  # global index of the next chunk's first frame
         self.detections = 0  # frames MTCNN ran on
+        #: the (smoothed) source-frame boxes [n, 4] the last chunk's crops were cut from
+        self.last_boxes = np.zeros((0, 4))
         self._anchor: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # last keyframe: frame, box, points
         self._tail_boxes = np.zeros((0, 4))
         self._tail_points = np.zeros((0, 5, 2))
         self._last_known: tuple[np.ndarray, np.ndarray] | None = None
+        self._held = np.zeros((0, 1, 1, 3), np.uint8)  # frames after the last keyframe, waiting for the next one
 
     def _track(self, frames: np.ndarray, anchored: bool) -> tuple[np.ndarray, np.ndarray]:
         """Boxes [n, 4] and points [n, 5, 2] of ``frames`` (NaN = no face), following the anchor's face."""
@@ -79,13 +84,37 @@ class ChunkedFaceTracker:
         return boxes, points
 
     def process(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Aligned crops uint8 [n, S, S, 3] and face flags [n] of the next chunk ``frames`` [n, H, W, 3]."""
+        """Aligned crops uint8 [m, S, S, 3] and face flags [m] of the next frames [n, H, W, 3].
+
+        The frames after the last keyframe wait for the next call (or :meth:`finish`), so ``m``
+        may differ from ``n``; over a whole video every frame comes out once, in order.
+        """
+        if len(self._held):
+            frames = np.concatenate([self._held, frames])
+        keys = [i for i in range(len(frames)) if (self.offset + i) % self.every == 0]
+        if not keys:
+            self._held = frames
+            return self._empty()
+        self._held = frames[keys[-1] + 1:]
+        return self._run(frames[:keys[-1] + 1], keys)
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray]:
+        """Crops and face flags of the frames still waiting (the last one is detected)."""
+        frames, self._held = self._held, self._held[:0]
+        if not len(frames):
+            return self._empty()
+        keys = sorted({i for i in range(len(frames)) if (self.offset + i) % self.every == 0} | {len(frames) - 1})
+        return self._run(frames, keys)
+
+    def _empty(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros((0, self.face_size, self.face_size, 3), np.uint8), np.zeros(0, bool)
+
+    def _run(self, frames: np.ndarray, keys: list[int]) -> tuple[np.ndarray, np.ndarray]:
         n = len(frames)
-        keys = sorted({i for i in range(n) if (self.offset + i) % self.every == 0} | {n - 1})
         boxes, points = _nan_track(n)
         kb, kp = self._track(frames[keys], anchored=True)
         boxes[keys], points[keys] = kb, kp
-        # pairs of consecutive keyframes; -1 is the previous chunk's last keyframe
+        # pairs of consecutive keyframes; -1 is the previous call's last keyframe
         prev = [-1] + keys[:-1] if self._anchor is not None else keys[:-1]
         for a, b in zip(prev, keys[1:] if self._anchor is None else keys):
             if b - a < 2:
@@ -141,6 +170,7 @@ class ChunkedFaceTracker:
             ctx_p = np.concatenate([tail, points])
             sm_points = smooth(ctx_p, self.smooth_window)[len(tail):]
             self._tail_points = ctx_p[len(ctx_p) - keep:] if keep > 0 else ctx_p[:0]
+        self.last_boxes = sm_boxes
         out = np.empty((n, self.face_size, self.face_size, 3), np.uint8)
         for i in range(n):
             pts = None if np.isnan(sm_points[i]).any() else sm_points[i]

@@ -77,7 +77,7 @@ class Predictor:
         self.options = options or PredictOptions()
         self.pre = bundle.info.preprocessing
         self.window = self.options.window or self.pre.window_frames
-        self.stride = self.options.stride or max(1, self.window // 2)
+        self.stride = self.options.stride or self.window
         self._detector = None
         self._count = 0
         #: frames MTCNN ran on during the last :meth:`predict`
@@ -151,6 +151,13 @@ class Predictor:
                 crops, faces = chunk, np.ones(len(chunk), bool)
             else:
                 crops, faces = tracker.process(chunk)
+            state.face_frames += int(faces.sum())
+            for w in slicer.push(crops, faces):
+                if held is not None:
+                    yield held, False
+                held = w
+        if tracker is not None:
+            crops, faces = tracker.finish()
             state.face_frames += int(faces.sum())
             for w in slicer.push(crops, faces):
                 if held is not None:
