@@ -16,8 +16,12 @@ with 16-frame windows, then:
 
     python benchmarks/predict_speed.py [--seconds 60] [--long-minutes 10] [--detect-every 1,5,10]
 
-Torch uses ``--threads`` threads (default 2: the 2-core target). Numbers depend
-on the machine's load; the script prints what it measured.
+Torch uses ``--threads`` intra-op threads (default 1, as ``ferbench predict``:
+MTCNN's many small operations run fastest on one; PyAV decodes on its own
+threads). Besides wall
+time it prints CPU seconds (``time.process_time``, all threads): on a machine
+shared with other work, video seconds per CPU second is the speed one core
+would give with nothing else running. Numbers depend on the machine and its load.
 """
 
 from __future__ import annotations
@@ -104,26 +108,25 @@ def make_bundle(work: Path) -> Path:
     return out
 
 
-def predict_once(bundle: Path, video: Path, every: int, threads: int) -> dict:
+def predict_once(bundle: Path, video: Path, every: int, threads: int, min_face: int = 40) -> dict:
     import torch
 
     import ferbench
 
-    torch.set_num_threads(threads)
     b = ferbench.load(bundle, device="cpu")
     from ferbench.predict.options import PredictOptions
     from ferbench.predict.predictor import Predictor
 
-    predictor = Predictor(b, PredictOptions(detect_every=every))
-    predictor.detector()  # built outside the timing
-    start = time.perf_counter()
+    predictor = Predictor(b, PredictOptions(detect_every=every, min_face=min_face, threads=threads))
+    predictor.detector(HEIGHT, WIDTH)  # built outside the timing
+    start, cpu = time.perf_counter(), time.process_time()
     (pred,) = predictor.predict([video])
-    wall = time.perf_counter() - start
-    return {"wall_s": wall, "frames": pred.frames, "face_frames": pred.face_frames, "status": pred.status,
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"wall_s": wall, "cpu_s": cpu, "frames": pred.frames, "face_frames": pred.face_frames, "status": pred.status,
             "video_s": pred.frames / pred.fps, "detections": predictor.detections}
 
 
-def crop_quality(bundle: Path, video: Path, every: int, seconds: float) -> float:
+def crop_quality(bundle: Path, video: Path, every: int, seconds: float, min_face: int) -> float:
     """Mean IoU of the crop boxes with detection every ``every`` frames vs every frame."""
     import ferbench
     from ferbench.prepare.faces import FaceDetector, box_iou
@@ -131,7 +134,7 @@ def crop_quality(bundle: Path, video: Path, every: int, seconds: float) -> float
     from ferbench.predict.media import decode_chunks
 
     pre = ferbench.load(bundle, device="cpu").info.preprocessing
-    detector = FaceDetector(min_face=pre.min_face, detect_side=pre.detect_side)
+    detector = FaceDetector(min_face=min_face or pre.min_face, detect_side=pre.detect_side)
     boxes = {}
     for k in (every, 1):
         tracker = ChunkedFaceTracker(detector, face_size=pre.face_size, margin=pre.margin, smooth_window=pre.smooth,
@@ -148,11 +151,11 @@ def crop_quality(bundle: Path, video: Path, every: int, seconds: float) -> float
     return float(np.mean([box_iou(a, b[None])[0] for a, b in zip(boxes[every], boxes[1])]))
 
 
-def peak_rss_mb(bundle: Path, video: Path, every: int, threads: int) -> tuple[float, dict]:
+def peak_rss_mb(bundle: Path, video: Path, every: int, threads: int, min_face: int) -> tuple[float, dict]:
     """Peak RSS (MiB) of a fresh process that predicts ``video``."""
     code = (f"import json, resource, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
             f"from predict_speed import predict_once; "
-            f"r = predict_once({str(bundle)!r}, {str(video)!r}, {every}, {threads}); "
+            f"r = predict_once({str(bundle)!r}, {str(video)!r}, {every}, {threads}, {min_face}); "
             f"r['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; print(json.dumps(r))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -165,14 +168,12 @@ def main() -> None:
     parser.add_argument("--long-minutes", type=float, default=10, help="length of the memory video (0 skips it)")
     parser.add_argument("--detect-every", default="1,5,10", help="comma-separated k values to time")
     parser.add_argument("--quality-seconds", type=float, default=10)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="PredictOptions.threads: torch threads (default 1)")
+    parser.add_argument("--min-face", type=int, default=40, help="PredictOptions.min_face (0: the bundle's, 20)")
     parser.add_argument("--bundle", help="a bundle to use instead of training a small one")
     parser.add_argument("--work", help="folder for the videos and the bundle (default: a temporary one)")
     args = parser.parse_args()
     ks = [int(k) for k in args.detect_every.split(",")]
-    import torch
-
-    torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory(prefix="ferbench-predict-speed-") as tmp:
         work = Path(args.work or tmp)
         work.mkdir(parents=True, exist_ok=True)
@@ -183,20 +184,21 @@ def main() -> None:
         print(f"test video: {video.name}, {WIDTH}x{HEIGHT} {FPS} fps, {n} frames ({n / FPS:.0f} s), "
               f"written in {time.perf_counter() - t0:.0f} s; torch threads {args.threads}, cpu count {os.cpu_count()}")
         for k in ks:
-            r = predict_once(bundle, video, k, args.threads)
-            print(f"detect every {k:2d}: {r['wall_s']:6.1f} s wall for {r['video_s']:.0f} s of video = "
-                  f"{r['video_s'] / r['wall_s']:.2f}x real time ({r['frames'] / r['wall_s']:.1f} frames/s); "
+            r = predict_once(bundle, video, k, args.threads, args.min_face)
+            print(f"detect every {k:2d} (min_face {args.min_face}): {r['wall_s']:6.1f} s wall for {r['video_s']:.0f} s "
+                  f"of video = {r['video_s'] / r['wall_s']:.2f}x real time ({r['frames'] / r['wall_s']:.1f} frames/s); "
+                  f"{r['cpu_s']:.1f} CPU s = {r['video_s'] / r['cpu_s']:.2f}x real time per core; "
                   f"MTCNN on {r['detections']} frames; {r['face_frames']}/{r['frames']} face frames; {r['status']}")
         for k in ks:
             if k > 1:
                 print(f"crop boxes, detect every {k} vs every frame, first {args.quality_seconds:.0f} s: mean IoU "
-                      f"{crop_quality(bundle, video, k, args.quality_seconds):.3f}")
+                      f"{crop_quality(bundle, video, k, args.quality_seconds, args.min_face):.3f}")
         if args.long_minutes > 0:
             k = max(ks)
             long_video = work / f"face-{args.long_minutes:g}min.mp4"
             m = write_face_video(long_video, args.long_minutes * 60, seed=1)
-            short_mb, _ = peak_rss_mb(bundle, video, k, args.threads)
-            long_mb, r = peak_rss_mb(bundle, long_video, k, args.threads)
+            short_mb, _ = peak_rss_mb(bundle, video, k, args.threads, args.min_face)
+            long_mb, r = peak_rss_mb(bundle, long_video, k, args.threads, args.min_face)
             print(f"peak RSS (detect every {k}): {short_mb:.0f} MiB for {n / FPS:.0f} s, {long_mb:.0f} MiB for "
                   f"{m / FPS / 60:.0f} min ({m} frames, {r['video_s'] / r['wall_s']:.2f}x real time)")
 

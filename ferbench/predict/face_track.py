@@ -71,7 +71,7 @@ class ChunkedFaceTracker:
         self._tail_boxes = np.zeros((0, 4))
         self._tail_points = np.zeros((0, 5, 2))
         self._last_known: tuple[np.ndarray, np.ndarray] | None = None
-        self._held = np.zeros((0, 1, 1, 3), np.uint8)  # frames after the last keyframe, waiting for the next one
+        self._held: list[np.ndarray] = []  # frames after the last keyframe, waiting for the next one
 
     def _track(self, frames: np.ndarray, anchored: bool) -> tuple[np.ndarray, np.ndarray]:
         """Boxes [n, 4] and points [n, 5, 2] of ``frames`` (NaN = no face), following the anchor's face."""
@@ -83,25 +83,24 @@ class ChunkedFaceTracker:
             boxes, points = boxes[1:], points[1:]
         return boxes, points
 
-    def process(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Aligned crops uint8 [m, S, S, 3] and face flags [m] of the next frames [n, H, W, 3].
+    def process(self, frames: list[np.ndarray] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Aligned crops uint8 [m, S, S, 3] and face flags [m] of the next n frames (each [H, W, 3]).
 
         The frames after the last keyframe wait for the next call (or :meth:`finish`), so ``m``
         may differ from ``n``; over a whole video every frame comes out once, in order.
         """
-        if len(self._held):
-            frames = np.concatenate([self._held, frames])
-        keys = [i for i in range(len(frames)) if (self.offset + i) % self.every == 0]
+        seq = self._held + list(frames)  # views, not copies
+        keys = [i for i in range(len(seq)) if (self.offset + i) % self.every == 0]
         if not keys:
-            self._held = frames
+            self._held = seq
             return self._empty()
-        self._held = frames[keys[-1] + 1:]
-        return self._run(frames[:keys[-1] + 1], keys)
+        self._held = seq[keys[-1] + 1:]
+        return self._run(seq[:keys[-1] + 1], keys)
 
     def finish(self) -> tuple[np.ndarray, np.ndarray]:
         """Crops and face flags of the frames still waiting (the last one is detected)."""
-        frames, self._held = self._held, self._held[:0]
-        if not len(frames):
+        frames, self._held = self._held, []
+        if not frames:
             return self._empty()
         keys = sorted({i for i in range(len(frames)) if (self.offset + i) % self.every == 0} | {len(frames) - 1})
         return self._run(frames, keys)
@@ -109,10 +108,10 @@ class ChunkedFaceTracker:
     def _empty(self) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros((0, self.face_size, self.face_size, 3), np.uint8), np.zeros(0, bool)
 
-    def _run(self, frames: np.ndarray, keys: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    def _run(self, frames: list[np.ndarray], keys: list[int]) -> tuple[np.ndarray, np.ndarray]:
         n = len(frames)
         boxes, points = _nan_track(n)
-        kb, kp = self._track(frames[keys], anchored=True)
+        kb, kp = self._track(np.stack([frames[i] for i in keys]), anchored=True)
         boxes[keys], points[keys] = kb, kp
         # pairs of consecutive keyframes; -1 is the previous call's last keyframe
         prev = [-1] + keys[:-1] if self._anchor is not None else keys[:-1]
@@ -131,22 +130,22 @@ class ChunkedFaceTracker:
                 boxes[a + 1:b], points[a + 1:b] = rb, rp
         found = ~np.isnan(boxes).any(axis=1)
         faces = found | short_gaps(found, self.max_gap)
-        self._anchor = (frames[n - 1], boxes[n - 1], points[n - 1])
+        self._anchor = (frames[n - 1].copy(), boxes[n - 1], points[n - 1])  # a copy frees the chunk
         crops = self._crops(frames, boxes, points, found)
         self.offset += n
         return crops, faces
 
-    def _refine(self, frames: np.ndarray, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+    def _refine(self, frames: list[np.ndarray], a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
         """Detect every frame strictly between keyframes a and b (a = -1: the previous chunk's last one)."""
         if a < 0:
-            return self._track(frames[:b], anchored=True)
-        between = frames[a:b]  # keyframe a first: the track starts from its face
+            return self._track(np.stack(frames[:b]), anchored=True)
+        between = np.stack(frames[a:b])  # keyframe a first: the track starts from its face
         self.detections += len(between)
         rb, rp, _ = self.detector.track(between)
         return rb[1:], rp[1:]
 
-    def _crops(self, frames: np.ndarray, boxes: np.ndarray, points: np.ndarray, found: np.ndarray) -> np.ndarray:
-        n, (h, w) = len(frames), frames.shape[1:3]
+    def _crops(self, frames: list[np.ndarray], boxes: np.ndarray, points: np.ndarray, found: np.ndarray) -> np.ndarray:
+        n, (h, w) = len(frames), frames[0].shape[:2]
         if found.any():
             boxes = fill_gaps(boxes)
             if not np.isnan(points).all():

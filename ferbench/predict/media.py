@@ -1,7 +1,7 @@
 """New media for prediction: which files a path names, and frames decoded a chunk at a time.
 
-:func:`decode_chunks` never holds a whole video: it yields uint8 RGB chunks
-[n, H, W, 3] of at most ``chunk`` frames, so memory is flat in the video's
+:func:`decode_chunks` never holds a whole video: it yields lists of at most
+``chunk`` uint8 RGB frames [H, W, 3], so memory is flat in the video's
 length. A file that cannot be opened or decodes no frame raises
 :class:`~ferbench.errors.VideoDecodeError`; a corrupt tail ends the stream
 with what decoded (as :func:`ferbench.data.video.read_video` does).
@@ -48,8 +48,9 @@ def video_fps(container: av.container.InputContainer) -> float:
     return float(rate) if rate and float(rate) > 0 else DEFAULT_FPS
 
 
-def decode_chunks(path: Path, chunk: int) -> tuple[float, Iterator[np.ndarray]]:
-    """The frame rate of ``path`` and an iterator over its frames in chunks of at most ``chunk``.
+def decode_chunks(path: Path, chunk: int) -> tuple[float, Iterator[list[np.ndarray]]]:
+    """The frame rate of ``path`` and an iterator over its frames in chunks (lists) of at most ``chunk``
+    uint8 RGB frames [H, W, 3] (lists: no copy into one array).
 
     Images give one chunk of one frame (frame rate :data:`DEFAULT_FPS`).
 
@@ -61,7 +62,7 @@ def decode_chunks(path: Path, chunk: int) -> tuple[float, Iterator[np.ndarray]]:
     if not path.is_file():
         raise VideoDecodeError(f"not found: {path}")
     if is_image(path):
-        return DEFAULT_FPS, iter([read_frames(path)])
+        return DEFAULT_FPS, iter([list(read_frames(path))])
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, ValueError, OSError) as err:
@@ -93,12 +94,12 @@ def _frames(container: av.container.InputContainer, path: Path) -> Iterator[np.n
         container.close()
 
 
-def _chunks(first: np.ndarray, frames: Iterator[np.ndarray], chunk: int) -> Iterator[np.ndarray]:
+def _chunks(first: np.ndarray, frames: Iterator[np.ndarray], chunk: int) -> Iterator[list[np.ndarray]]:
     buf = [first]
     for frame in frames:
         if len(buf) == chunk:
-            yield np.stack(buf)
+            yield buf
             buf = []
         buf.append(frame)
     if buf:
-        yield np.stack(buf)
+        yield buf

@@ -78,29 +78,49 @@ class Predictor:
         self.pre = bundle.info.preprocessing
         self.window = self.options.window or self.pre.window_frames
         self.stride = self.options.stride or self.window
-        self._detector = None
+        self._detectors: dict[int, object] = {}
         self._count = 0
         #: frames MTCNN ran on during the last :meth:`predict`
         self.detections = 0
 
-    def detector(self):
-        """The MTCNN detector (built on first use; weights ship with facenet-pytorch)."""
-        if self._detector is None:
+    @property
+    def detect_side(self) -> int:
+        return self.options.detect_side or self.pre.detect_side
+
+    def min_face(self, height: int, width: int) -> int:
+        """The smallest face searched in frames of this size (pixels at detection scale)."""
+        if not self.options.min_face:
+            return self.pre.min_face
+        scale = min(1.0, self.detect_side / max(height, width))
+        return max(self.pre.min_face, min(self.options.min_face, int(min(height, width) * scale) // 3))
+
+    def detector(self, height: int = 360, width: int = 640):
+        """The MTCNN detector for frames of this size (built on first use; weights ship with facenet-pytorch)."""
+        min_face = self.min_face(height, width)
+        if min_face not in self._detectors:
             from ..prepare.faces import FaceDetector
 
-            self._detector = FaceDetector(min_face=self.options.min_face or self.pre.min_face,
-                                          detect_side=self.options.detect_side or self.pre.detect_side)
-        return self._detector
+            self._detectors[min_face] = FaceDetector(min_face=min_face, detect_side=self.detect_side)
+        return self._detectors[min_face]
 
     # ------------------------------------------------------------------ public
     def predict(self, items: list[str | Path]) -> list[FilePrediction]:
         """One :class:`FilePrediction` per file of ``items`` (files and folders), in order."""
+        files = expand_paths(items)
+        self.detections = 0
+        threads = torch.get_num_threads()
+        if self.options.threads:
+            torch.set_num_threads(self.options.threads)
+        try:
+            return self._predict(files)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _predict(self, files: list[Path]) -> list[FilePrediction]:
         from tqdm.auto import tqdm
 
-        files = expand_paths(items)
         states: list[_FileState] = []
         pending: list[tuple[_FileState, int, dict[str, torch.Tensor]]] = []
-        self.detections = 0
         with tempfile.TemporaryDirectory(prefix="ferbench-predict-") as tmp:
             for path in tqdm(files, desc="predict", unit="file", disable=not self.options.progress):
                 state = _FileState(path)
@@ -138,14 +158,15 @@ class Predictor:
         slicer = WindowSlicer(1 if image else self.window, 1 if image else self.stride)
         given = self.options.faces == "given"
         tracker = None
-        if not given:
-            from .face_track import ChunkedFaceTracker
-
-            tracker = ChunkedFaceTracker(self.detector(), face_size=self.pre.face_size, margin=self.pre.margin,
-                                         smooth_window=self.pre.smooth, every=self.options.detect_every,
-                                         refine_iou=self.options.refine_iou, max_gap=self.options.max_gap)
         held: Window | None = None
         for chunk in chunks:
+            if tracker is None and not given:
+                from .face_track import ChunkedFaceTracker
+
+                tracker = ChunkedFaceTracker(
+                    self.detector(*chunk[0].shape[:2]), face_size=self.pre.face_size, margin=self.pre.margin,
+                    smooth_window=self.pre.smooth, every=self.options.detect_every,
+                    refine_iou=self.options.refine_iou, max_gap=self.options.max_gap)
             state.frames += len(chunk)
             if tracker is None:
                 crops, faces = chunk, np.ones(len(chunk), bool)

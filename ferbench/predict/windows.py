@@ -63,8 +63,8 @@ class WindowSlicer:
         self._last_end = end
         return w
 
-    def push(self, crops: np.ndarray, faces: np.ndarray) -> Iterator[Window]:
-        """Add crops [n, S, S, 3] with face flags [n]; yields the windows they complete."""
+    def push(self, crops: np.ndarray | list[np.ndarray], faces: np.ndarray) -> Iterator[Window]:
+        """Add n crops (each [S, S, 3]) with face flags [n]; yields the windows they complete."""
         for crop, face in zip(crops, faces):
             self._crops.append(crop)
             self._faces.append(bool(face))
