@@ -150,48 +150,46 @@ class Predictor:
                 state.probs[index] = p
         pending.clear()
 
-    def _windows(self, state: _FileState) -> Iterator[tuple[Window, bool]]:
-        """The file's windows, each with whether it is the whole file."""
+    def _crop_stream(self, state: _FileState) -> Iterator[tuple[list[np.ndarray] | np.ndarray, np.ndarray]]:
+        """The file's face crops and face flags, a chunk at a time (the frames themselves for faces=given)."""
         fps, chunks = decode_chunks(state.path, self.options.chunk)
         state.fps = fps
-        image = is_image(state.path)
-        slicer = WindowSlicer(1 if image else self.window, 1 if image else self.stride)
-        given = self.options.faces == "given"
         tracker = None
-        held: Window | None = None
         for chunk in chunks:
-            if tracker is None and not given:
+            state.frames += len(chunk)
+            if self.options.faces == "given":
+                yield chunk, np.ones(len(chunk), bool)
+                continue
+            if tracker is None:
                 from .face_track import ChunkedFaceTracker
 
                 tracker = ChunkedFaceTracker(
                     self.detector(*chunk[0].shape[:2]), face_size=self.pre.face_size, margin=self.pre.margin,
                     smooth_window=self.pre.smooth, every=self.options.detect_every,
                     refine_iou=self.options.refine_iou, max_gap=self.options.max_gap)
-            state.frames += len(chunk)
-            if tracker is None:
-                crops, faces = chunk, np.ones(len(chunk), bool)
-            else:
-                crops, faces = tracker.process(chunk)
-            state.face_frames += int(faces.sum())
-            for w in slicer.push(crops, faces):
-                if held is not None:
-                    yield held, False
-                held = w
+            yield tracker.process(chunk)
         if tracker is not None:
-            crops, faces = tracker.finish()
-            state.face_frames += int(faces.sum())
-            for w in slicer.push(crops, faces):
-                if held is not None:
-                    yield held, False
-                held = w
-        for w in slicer.finish():
+            yield tracker.finish()
+            self.detections += tracker.detections
+
+    def _windows(self, state: _FileState) -> Iterator[tuple[Window, bool]]:
+        """The file's windows, each with whether it is the whole file (known once the next one exists)."""
+        image = is_image(state.path)
+        slicer = WindowSlicer(1 if image else self.window, 1 if image else self.stride)
+
+        def windows() -> Iterator[Window]:
+            for crops, faces in self._crop_stream(state):
+                state.face_frames += int(faces.sum())
+                yield from slicer.push(crops, faces)
+            yield from slicer.finish()
+
+        held: Window | None = None
+        for w in windows():
             if held is not None:
                 yield held, False
             held = w
         if held is not None:
             yield held, held.start == 0 and held.end == slicer.total
-        if tracker is not None:
-            self.detections += tracker.detections
 
     def _items(self, state: _FileState, tmp: Path) -> Iterator[tuple[int, dict[str, torch.Tensor]]]:
         """Input items of the file's scored windows (every window is listed in ``state.windows``)."""
