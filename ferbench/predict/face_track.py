@@ -2,9 +2,9 @@
 
 Built on ``ferbench prepare``'s public pieces: :meth:`FaceDetector.track
 <ferbench.prepare.faces.FaceDetector.track>` picks and follows one face,
-:func:`~ferbench.prepare.track.fill_gaps` and :func:`~ferbench.prepare.track.smooth`
-clean the track, :func:`~ferbench.prepare.align.align_frame` makes the aligned
-square crop. What this module adds is the schedule:
+``fill_gaps`` and ``smooth`` (``ferbench.prepare.track``; ``prepare.cleanup``
+once the prepare reliability work lands) clean the track, and
+:func:`~ferbench.prepare.align.align_frame` makes the aligned square crop. What this module adds is the schedule:
 
 * MTCNN runs on every ``every``-th frame of the video and on its last frame
   (the *keyframes*). Frames after a chunk's last keyframe wait for the next
@@ -28,7 +28,11 @@ import numpy as np
 
 from ..prepare.align import align_frame
 from ..prepare.faces import FaceDetector, box_iou
-from ..prepare.track import fill_gaps, smooth
+
+try:  # the prepare reliability work (branch 'reliability') moves these into prepare.cleanup
+    from ..prepare.cleanup import fill_gaps, smooth
+except ImportError:  # pragma: no cover - until it lands on main
+    from ..prepare.track import fill_gaps, smooth
 
 
 def _nan_track(n: int) -> tuple[np.ndarray, np.ndarray]:

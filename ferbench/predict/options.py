@@ -23,7 +23,8 @@ class PredictOptions:
         max_gap: frames without a detection between two detected faces that are bridged by
             interpolation (and count as face frames); longer gaps count as no face.
         window: frames per prediction window; 0 = the median length of the training media (model.json).
-        stride: frames between window starts; 0 = window (windows side by side; the last one may overlap). A video shorter than a window is one window.
+        stride: frames between window starts; 0 = window (windows side by side; the last one may
+            overlap). A video shorter than a window is one window.
         min_face_fraction: a window is scored only when at least this fraction of its frames has a face.
         chunk: frames decoded at once (memory stays at about chunk + window frames, whatever the length).
         batch_size: windows per forward pass (across files).
