@@ -79,6 +79,7 @@ class Predictor:
         self.window = self.options.window or self.pre.window_frames
         self.stride = self.options.stride or self.window
         self._detectors: dict[int, object] = {}
+        self._bar = None
         self._count = 0
         #: frames MTCNN ran on during the last :meth:`predict`
         self.detections = 0
@@ -121,8 +122,11 @@ class Predictor:
 
         states: list[_FileState] = []
         pending: list[tuple[_FileState, int, dict[str, torch.Tensor]]] = []
-        with tempfile.TemporaryDirectory(prefix="ferbench-predict-") as tmp:
-            for path in tqdm(files, desc="predict", unit="file", disable=not self.options.progress):
+        # one bar of decoded frames (a long video moves it too), its label naming the file
+        self._bar = tqdm(unit="frame", disable=not self.options.progress, leave=False)
+        with tempfile.TemporaryDirectory(prefix="ferbench-predict-") as tmp, self._bar:
+            for n, path in enumerate(files):
+                self._bar.set_description(f"predict {n + 1}/{len(files)} {path.name}")
                 state = _FileState(path)
                 states.append(state)
                 try:
@@ -157,6 +161,8 @@ class Predictor:
         tracker = None
         for chunk in chunks:
             state.frames += len(chunk)
+            if self._bar is not None:
+                self._bar.update(len(chunk))
             if self.options.faces == "given":
                 yield chunk, np.ones(len(chunk), bool)
                 continue
