@@ -109,8 +109,6 @@ def make_bundle(work: Path) -> Path:
 
 
 def predict_once(bundle: Path, video: Path, every: int, threads: int, min_face: int = 40) -> dict:
-    import torch
-
     import ferbench
 
     b = ferbench.load(bundle, device="cpu")
