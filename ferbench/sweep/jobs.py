@@ -113,11 +113,12 @@ def ingest_records(store: ResultsStore, records: list[FoldRecord]) -> int:
     return added
 
 
-def run_job(job: RunJob) -> JobResult:
+def run_job(job: RunJob, registry: Any = None) -> JobResult:
     """Train and score a job's folds (in whatever process the launcher chose); never raises for run errors.
 
     Logs go to :attr:`RunJob.log_path`; records go to ``fold<k>/record.json`` and into the result.
     An unfinished fold from an earlier attempt continues from its last epoch checkpoint.
+    ``registry``: an in-process caller's registry; other processes load the installed plugins.
     """
     from ..engine.config import config_from_dict
     from ..engine.runner import Runner
@@ -137,7 +138,7 @@ def run_job(job: RunJob) -> JobResult:
 
         log(f"== job {job.label} (pid {os.getpid()}) started")
         try:
-            registry = Registry()
+            registry = registry if registry is not None else Registry()
             config = config_from_dict(job.config, registry, sweep=job.sweep)
             runner = Runner(config, registry, log=log, progress=False, records=sink)
             runner.run(resume=True)
