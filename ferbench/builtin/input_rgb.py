@@ -58,7 +58,8 @@ class RGBOptions:
 
 
 class RGBInput:
-    """``load``: every frame, resized, uint8 [N, 3, S, S]; ``sample``: float32 [T, 3, S, S]."""
+    """``load``: every frame, resized, uint8 [N, 3, S, S]; ``sample``: float32 ``x`` [T, 3, S, S] and
+    ``frame_index`` [T] int64, the source frame of each (what ``Evaluation.frame_index`` collects)."""
 
     def __init__(self, options: RGBOptions) -> None:
         if options.frames < 1 or options.size < 8:
@@ -90,7 +91,7 @@ class RGBInput:
             x = (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]).expand(-1, 3, -1, -1)
         if train and self.options.hflip and torch.rand(1, generator=generator).item() < 0.5:
             x = x.flip(-1)
-        return {"x": ((x - self._mean) / self._std).contiguous()}
+        return {"x": ((x - self._mean) / self._std).contiguous(), "frame_index": idx.long()}
 
 
 def build_rgb(options: RGBOptions) -> RGBInput:
