@@ -206,8 +206,10 @@ def compare_rows(records: pd.DataFrame, board: pd.DataFrame, a: str, b: str, met
         if ra[field] != rb[field]:
             raise FerbenchError(f"cannot pair {ra['id']} and {rb['id']}: different {what} ({ra[field]} vs {rb[field]}); "
                                 "compare rows of the same dataset and protocol")
+    same_setup = (ra["setup"] or "") == (rb["setup"] or "")
+    labels = (ra["combination"], rb["combination"]) if same_setup else (_row_label(ra), _row_label(rb))
     return compare_records(row_records(records, ra), row_records(records, rb), metric,
-                           labels=(_row_label(ra), _row_label(rb)), ids=(ra["id"], rb["id"]))
+                           labels=labels, ids=(ra["id"], rb["id"]))
 
 
 def render_comparison(c: Comparison, fmt: Literal["md", "csv", "json"] = "md") -> str:

@@ -109,6 +109,9 @@ def test_tiny_grid_runs_on_two_jobs_and_the_leaderboard_pools_seeds(local_sweep)
     out, proc = local_sweep
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "8 to run" in proc.stdout and proc.stdout.count("| done ") == 8
+    assert "leaderboard of sweep 'tiny-grid'" in proc.stdout
+    assert "residual+small-cnn+mean+none+none vs rgb[size=64]+small-cnn+mean+none+none (WAR" in proc.stdout
+    assert "n=4 paired folds" in proc.stdout
     records = ResultsStore(out / "results.sqlite").records()
     assert len(records) == 16 and {r.sweep for r in records} == {"tiny-grid"}
     board = _cli("leaderboard", "--format", "csv", "--dataset", "synthetic-tiny", "--output-dir", str(out))

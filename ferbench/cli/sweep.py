@@ -36,7 +36,9 @@ def path_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from ..leaderboard import render_leaderboard
     from ..sweep import check_sweep, dry_run_table, load_sweep, run_sweep, summary_table
+    from ..sweep.driver import sweep_comparison, sweep_leaderboard
     from .components import registry as make_registry
 
     registry = make_registry()
@@ -51,7 +53,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     progress = not args.no_progress and sys.stderr.isatty()
     runs = run_sweep(spec, registry, launcher, overrides=overrides, runs=runs, progress=progress)
     print(summary_table(runs))
+    board = sweep_leaderboard(runs)
+    if len(board):
+        print(f"\nleaderboard of sweep '{spec.name}' (seeds pooled):")
+        print(render_leaderboard(board, "md"), end="")
     failed = [r for r in runs if r.status == "failed"]
+    if spec.compare and not failed:
+        print("\n" + sweep_comparison(spec, runs).line())
     print(f"records: {output_dir / 'results.sqlite'}; see them with 'ferbench leaderboard --output-dir {output_dir}'"
           + (f"; {len(failed)} run(s) failed, re-issue the same command to retry them" if failed else ""))
     return 1 if failed else 0

@@ -188,3 +188,49 @@ def summary_table(runs: list[SweepRun]) -> str:
         rows.append([r.planned.label, r.status, f"{len(wars)}/{len(r.folds)}",
                      format_mean_std(*summarize(wars), len(wars)) if wars else "", r.error[:100]])
     return tabulate(rows, headers=["run", "status", "folds", "WAR %", "error"], tablefmt="github")
+
+
+def sweep_records(runs: list[SweepRun]):
+    """The results-store frame of the sweep's records ("ok" ones, every store the runs write to)."""
+    import pandas as pd
+
+    stores = _stores(runs)
+    hashes = {r.plan.config_hash for r in runs}
+    frames = [s.dataframe() for s in stores.values()]
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return df[df["config_hash"].isin(hashes)] if len(df) else df
+
+
+def sweep_leaderboard(runs: list[SweepRun]):
+    """The leaderboard of the sweep's own records (measured rows only, seeds pooled)."""
+    from ..leaderboard import build_leaderboard
+
+    return build_leaderboard(sweep_records(runs))
+
+
+def sweep_comparison(spec: SweepSpec, runs: list[SweepRun]):
+    """The paired comparison of the spec's ``compare`` selections, or None when it has none.
+
+    Raises:
+        FerbenchError: a selection matches no run, or runs of several leaderboard rows.
+    """
+    if not spec.compare:
+        return None
+    from ..compare import compare_rows
+
+    records = sweep_records(runs)
+    board = sweep_leaderboard(runs)
+    ids = []
+    for selection in spec.compare:
+        chosen = {p.label for p in spec.select(selection, [r.planned for r in runs])}
+        plans = [r.plan for r in runs if r.planned.label in chosen]
+        rows = {(p.dataset_label, p.combination, p.config.setup) for p in plans}
+        if len(rows) != 1:
+            raise FerbenchError(f"sweep '{spec.name}': compare selection '{selection}' matches {len(rows)} leaderboard "
+                                "rows; name one value for every axis but seed")
+        dataset, combination, setup = rows.pop()
+        hit = board[(board["dataset"] == dataset) & (board["combination"] == combination) & (board["setup"] == setup)]
+        if hit.empty:
+            raise FerbenchError(f"sweep '{spec.name}': '{selection}' has no records yet")
+        ids.append(hit["id"].iloc[0])
+    return compare_rows(records, board, ids[0], ids[1])

@@ -9,6 +9,7 @@ reads) plus a ``[sweep]`` table::
     name = "tiny-grid"
     zip = [["input", "backbone"]]        # optional: axes that vary together
     exclude = [{input = "residual", aggregator = "lstm"}]   # optional
+    compare = ["input=residual,aggregator=mean", "input=rgb,aggregator=mean"]   # optional: printed at the end
 
     [sweep.axes]
     input = ["rgb", "residual"]          # a component kind: the component
@@ -99,6 +100,8 @@ class SweepSpec:
         axes: the axes, zip groups joined.
         exclude: combinations to drop, as axis name -> value.
         source: where the spec came from (for messages).
+        compare: two run selections (``"input=residual,aggregator=mean"``: axis values, seeds
+            pooled) whose leaderboard rows ``ferbench sweep`` compares when it ends.
     """
 
     name: str
@@ -106,6 +109,12 @@ class SweepSpec:
     axes: tuple[Axis, ...]
     exclude: tuple[dict[str, Any], ...] = ()
     source: str = "sweep spec"
+    compare: tuple[str, ...] = ()
+
+    def select(self, selection: str, runs: list[PlannedRun]) -> list[PlannedRun]:
+        """The runs whose axis values match ``"axis=value,axis=value"`` (values compared as text)."""
+        wanted = dict(part.split("=", 1) for part in selection.split(",") if "=" in part)
+        return [r for r in runs if all(_fmt(r.values.get(k, "")) == v for k, v in wanted.items())]
 
     def expand(self) -> list[PlannedRun]:
         """Every combination of the axes (zip groups together), minus the excluded ones, in order."""
@@ -190,9 +199,13 @@ def parse_sweep(raw: Mapping[str, Any], source: str = "sweep spec", *, name: str
     table = raw.pop("sweep", None)
     if not isinstance(table, Mapping):
         raise ConfigError(f"{source}: no [sweep] table; add [sweep] with name = \"...\" and [sweep.axes]")
-    unknown = set(table) - {"name", "axes", "zip", "exclude"}
+    unknown = set(table) - {"name", "axes", "zip", "exclude", "compare"}
     if unknown:
-        raise ConfigError(f"{source}: unknown key(s) {sorted(unknown)} in [sweep] (keys: name, axes, zip, exclude)")
+        raise ConfigError(f"{source}: unknown key(s) {sorted(unknown)} in [sweep] (keys: name, axes, zip, exclude, compare)")
+    compare = table.get("compare", [])
+    if compare and (not isinstance(compare, list) or len(compare) != 2 or not all(isinstance(c, str) for c in compare)):
+        raise ConfigError(f"{source}: compare must name two run selections, e.g. "
+                          f"[\"input=residual,aggregator=mean\", \"input=rgb,aggregator=mean\"]")
     base = check_config_dict(raw, source)
     sweep_name = str(table.get("name") or name or Path(source).stem)
     axes_raw = table.get("axes", {})
@@ -227,7 +240,7 @@ def parse_sweep(raw: Mapping[str, Any], source: str = "sweep spec", *, name: str
         if not isinstance(entry, Mapping):
             raise ConfigError(f"{source}: each exclude entry must be a table like {{input = \"rgb\"}}, got {entry!r}")
         exclude.append({(k if k in layers else axis_name(canonical_path(k, source))): v for k, v in entry.items()})
-    return SweepSpec(sweep_name, base, tuple(axes), tuple(exclude), source)
+    return SweepSpec(sweep_name, base, tuple(axes), tuple(exclude), source, tuple(compare))
 
 
 def _zip_groups(raw: Any, paths: dict[str, str], lists: dict[str, list], source: str) -> list[list[str]]:
