@@ -71,6 +71,10 @@ class RGBInput:
         self._mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
         self._std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
 
+    def normalise(self, x: torch.Tensor) -> torch.Tensor:
+        """ImageNet mean/std normalisation of float frames in [0, 1], [T, 3, H, W] (what ``sample`` applies)."""
+        return ((x - self._mean) / self._std).contiguous()
+
     def cache_key(self) -> str:
         # only the options that change what load() returns
         return stable_hash({"size": self.options.size, "v": 1})
@@ -91,7 +95,7 @@ class RGBInput:
             x = (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]).expand(-1, 3, -1, -1)
         if train and self.options.hflip and torch.rand(1, generator=generator).item() < 0.5:
             x = x.flip(-1)
-        return {"x": ((x - self._mean) / self._std).contiguous(), "frame_index": idx.long()}
+        return {"x": self.normalise(x), "frame_index": idx.long()}
 
 
 def build_rgb(options: RGBOptions) -> RGBInput:
