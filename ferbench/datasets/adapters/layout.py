@@ -50,9 +50,34 @@ def require_root(dataset: str, root: Path | None, hint: str) -> Path:
     if root is None:
         raise DatasetLayoutError(f"dataset '{dataset}' needs --root PATH: the folder that holds {hint}")
     root = Path(root).expanduser()
+    if root.exists() and not root.is_dir():
+        raise DatasetLayoutError(f"dataset '{dataset}': root {root} is a file, not a folder; pass the folder that holds {hint}")
     if not root.is_dir():
         raise DatasetLayoutError(f"dataset '{dataset}': root {root} does not exist; expected a folder that holds {hint}")
     return root
+
+
+def link_outside(path: Path, root: Path) -> tuple[Path, Path] | None:
+    """(symlink, where it leads) when ``path``, or an image of ``path`` if it is a frame folder,
+    resolves outside ``root`` through a symlink at or below the root; None when it stays inside.
+
+    Args:
+        path: a sample's media (file or frame folder) under ``root``.
+        root: the dataset root as given (it may itself be a symlink; its target is the inside).
+    """
+    root = Path(root)
+    inside = root.resolve()
+    media = [path]
+    if path.is_dir():
+        media += [p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
+    for m in media:
+        target = m.resolve()
+        if target.is_relative_to(inside):
+            continue
+        below_root = [a for a in reversed([m, *m.parents]) if a != root and a.is_relative_to(root)]
+        link = next((a for a in below_root if a.is_symlink() and not a.resolve().is_relative_to(inside)), m)
+        return link, link.resolve()
+    return None
 
 
 def require_dir(dataset: str, path: Path, what: str) -> Path:
