@@ -20,7 +20,7 @@ from typing import Literal
 from ...data.manifest import Manifest
 from ...errors import DatasetLayoutError, OptionError
 from ...prepare.store import NOT_HASHED, prepared_dir, read_json, remap_to_prepared
-from .layout import link_outside
+from .layout import OutsideLinks
 
 PREPARE_DOC = """
         prepared: "auto" (face crops from 'ferbench prepare' when present, else raw files), "yes" (require them), "no" (raw files).
@@ -104,14 +104,14 @@ class RealDataset(abc.ABC):
         raw = self.raw_manifest()
         if self.options.outside_links == "follow" or self.root is None:
             return raw
-        root = self.root.resolve()
+        links = OutsideLinks(self.root)
         kept, refused = [], []
         for s in raw.samples:
-            target = link_outside(Path(s.path), root)
+            target = links.check(Path(s.path))
             if target is None:
                 kept.append(s)
                 continue
-            reason = f"{target[0]} leads to {target[1]}, outside --root {root}"
+            reason = f"{target[0]} leads to {target[1]}, outside --root {links.inside}"
             refused.append((s.id, reason))
             print(f"refused: dataset '{self.name}' sample {s.id}: {reason}; left out "
                   f"(--dataset-opt outside_links=follow reads it)", file=sys.stderr)
