@@ -135,7 +135,8 @@ def prepare_item(sample: Sample, modality: str, pdir: str, opts: dict[str, Any])
                 reason = f"no face: MTCNN found no face in any of {n} frames of {sample.path}"
             else:
                 reason = (f"too few face frames: the face is found in {int(detected.sum())} of {n} frames ({fraction:.0%}), "
-                          f"below min_face_fraction={opts['min_face_fraction']} (lower it, or no_face=full keeps the whole frame)")
+                          f"below min_face_fraction={opts['min_face_fraction']} (--dataset-opt min_face_fraction=F lowers the bar; "
+                          f"no_face=full keeps the whole frame)")
             return {**result, "reason": reason, "cpu": time.process_time() - t0}
         side = min(h, w) / opts["margin"]
         boxes = np.tile([(w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2], (n, 1))
@@ -242,7 +243,7 @@ def prepare_manifest(manifest: Manifest, pdir: Path, opts: dict[str, Any], worke
     for sample_id, reason in report.failed:
         log(f"failed: {sample_id}: {reason}")
     if low:
-        log(f"{len(low)} prepared items have their face in fewer than {LOW_FACE_FRACTION:.0%} of their frames "
+        log(f"{len(low)} prepared item(s) have their face in fewer than {LOW_FACE_FRACTION:.0%} of their frames "
             f"(gaps over max_gap={opts['max_gap']} frames are cut from the clip; min_face_fraction="
             f"{opts['min_face_fraction']} fails items below it):")
         for sample_id, fraction in low:
