@@ -25,6 +25,7 @@ def _cli(*args):
     ({"folds": [0, -1]}, "folds must be a non-empty list"),
     ({"components": 3}, "\\[components\\] must be a table of kind = name"),
     ({"components": {"dataset": 5}}, "the dataset must be a component name \\(a string"),
+    ({"dataset": 5}, "the dataset must be a component name \\(a string"),
     ({"seed": "abc"}, "seed must be an integer like 0, got 'abc'"),
     ({"seed": True}, "seed must be an integer"),
     ({"options": {"inptu": {"frames": 3}}}, "\\[options.inptu\\] names an unknown component kind; did you mean 'input'"),
@@ -88,6 +89,7 @@ def test_config_file_errors(tmp_path):
     ("components = 3\n", "[components] must be a table"),
     ('seed = "abc"\n', "seed must be an integer"),
     ("[components]\ndataset = 5\n", "the dataset must be a component name"),
+    ("dataset = 5\n", "the dataset must be a component name"),
     ("[options.inptu]\nframes = 3\n", "did you mean 'input'"),
 ])
 def test_cli_prints_one_line_and_exit_2_for_bad_files(tmp_path, toml, needle):
