@@ -43,6 +43,8 @@ class Preprocessing:
         colour: channel order of decoded frames ("RGB" everywhere in ferbench).
         smooth: moving-average window over frames for boxes and landmarks.
         min_face: smallest face MTCNN looks for, pixels of the detection-scale frame.
+        max_gap: longest run of frames without the face that is bridged (interpolated).
+        min_face_fraction: fraction of frames with a face a clip (a prediction window) needs.
         detect_side: frames whose longer side exceeds this are downscaled for detection, pixels.
         gop: GOP of the face-track video (an I-frame every gop frames).
         crf: libx264 constant rate factor of the face-track video.
@@ -61,6 +63,8 @@ class Preprocessing:
     colour: Literal["RGB"] = "RGB"
     smooth: int = 5
     min_face: int = 20
+    max_gap: int = 8
+    min_face_fraction: float = 0.5
     detect_side: int = 360
     gop: int = 12
     crf: int = 18
@@ -107,6 +111,7 @@ def preprocessing_of(manifest: Manifest, dataset_options: Any) -> Preprocessing:
         source: Source = "prepared" if manifest.info.get("prepared") else "raw"
         return Preprocessing(source=source, face_size=get("face_size", 112), margin=float(get("margin", 1.3)),
                              smooth=get("smooth", 5), min_face=get("min_face", 20), detect_side=get("detect_side", 360),
+                             max_gap=get("max_gap", 8), min_face_fraction=float(get("min_face_fraction", 0.5)),
                              gop=get("gop", 12), crf=get("crf", 18), fps=get("fps", 25), **common)
     if {"size", "gop", "quality", "fps"} <= fields:
         return Preprocessing(source="generated", face_size=get("size", 112), margin=SYNTHFER_MARGIN,

@@ -2,8 +2,7 @@
 
 Built on ``ferbench prepare``'s public pieces: :meth:`FaceDetector.track
 <ferbench.prepare.faces.FaceDetector.track>` picks and follows one face,
-``fill_gaps`` and ``smooth`` (``ferbench.prepare.track``; ``prepare.cleanup``
-once the prepare reliability work lands) clean the track, and
+:mod:`ferbench.prepare.cleanup` bridges short gaps and smooths, and
 :func:`~ferbench.prepare.align.align_frame` makes the aligned square crop. What this module adds is the schedule:
 
 * MTCNN runs on every ``every``-th frame of the video and on its last frame
@@ -16,8 +15,9 @@ once the prepare reliability work lands) clean the track, and
   interpolated linearly. Where they overlap less, or the face appears or
   disappears, every frame between is detected too, so fast motion and cuts keep
   per-frame crops.
-* Frames without a face between two found faces, ``max_gap`` frames or fewer,
-  are bridged (interpolated) and count as face frames; longer gaps do not.
+* Runs of at most ``max_gap`` frames without the face are bridged
+  (:func:`~ferbench.prepare.cleanup.fill_short_gaps`) and count as face frames;
+  longer runs do not.
   Crops of no-face frames use the nearest known box (they only matter for
   windows that are mostly face frames).
 """
@@ -27,26 +27,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..prepare.align import align_frame
+from ..prepare.cleanup import fill_gaps, fill_short_gaps, smooth
 from ..prepare.faces import FaceDetector, box_iou
-
-try:  # the prepare reliability work (branch 'reliability') moves these into prepare.cleanup
-    from ..prepare.cleanup import fill_gaps, smooth
-except ImportError:  # pragma: no cover - until it lands on main
-    from ..prepare.track import fill_gaps, smooth
 
 
 def _nan_track(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.full((n, 4), np.nan), np.full((n, 5, 2), np.nan)
-
-
-def short_gaps(found: np.ndarray, max_gap: int) -> np.ndarray:
-    """[n] bool: frames without a face that lie between two face frames at most ``max_gap`` frames apart."""
-    out = np.zeros(len(found), bool)
-    idx = np.flatnonzero(found)
-    for a, b in zip(idx[:-1], idx[1:]):
-        if 1 < b - a <= max_gap + 1:
-            out[a + 1:b] = True
-    return out
 
 
 class ChunkedFaceTracker:
@@ -133,7 +119,7 @@ class ChunkedFaceTracker:
                 rb, rp = self._refine(frames, a, b)
                 boxes[a + 1:b], points[a + 1:b] = rb, rp
         found = ~np.isnan(boxes).any(axis=1)
-        faces = found | short_gaps(found, self.max_gap)
+        faces = fill_short_gaps(boxes, self.max_gap)[1] if found.any() else found  # short gaps bridged
         self._anchor = (frames[n - 1].copy(), boxes[n - 1], points[n - 1])  # a copy frees the chunk
         crops = self._crops(frames, boxes, points, found)
         self.offset += n

@@ -20,12 +20,13 @@ class PredictOptions:
             consecutive detections overlap by at least ``refine_iou`` (else every frame between is detected).
         refine_iou: box overlap (IoU) two detections k frames apart need for the frames between to be
             interpolated instead of detected.
-        max_gap: frames without a detection between two detected faces that are bridged by
-            interpolation (and count as face frames); longer gaps count as no face.
+        max_gap: longest run of frames without the face that is bridged by interpolation (and counts
+            as face frames); longer runs count as no face; -1 = the bundle's (prepare's max_gap, 8).
         window: frames per prediction window; 0 = the median length of the training media (model.json).
         stride: frames between window starts; 0 = window (windows side by side; the last one may
             overlap). A video shorter than a window is one window.
-        min_face_fraction: a window is scored only when at least this fraction of its frames has a face.
+        min_face_fraction: a window is scored only when at least this fraction of its frames has a face;
+            -1 = the bundle's (prepare's min_face_fraction, 0.5).
         chunk: frames decoded at once (memory stays at about chunk + window frames, whatever the length).
         batch_size: windows per forward pass (across files).
         min_face: smallest face MTCNN looks for, pixels at detection scale, capped at a third of the
@@ -42,10 +43,10 @@ class PredictOptions:
     faces: Literal["detect", "given"] = "detect"
     detect_every: int = 10
     refine_iou: float = 0.5
-    max_gap: int = 12
+    max_gap: int = -1
     window: int = 0
     stride: int = 0
-    min_face_fraction: float = 0.5
+    min_face_fraction: float = -1.0
     chunk: int = 64
     batch_size: int = 16
     min_face: int = 40
@@ -59,11 +60,13 @@ class PredictOptions:
         for name in ("detect_every", "chunk", "batch_size"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("window", "stride", "max_gap", "min_face", "detect_side", "threads"):
+        for name in ("window", "stride", "min_face", "detect_side", "threads"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
-        if not 0.0 <= self.min_face_fraction <= 1.0 or not 0.0 <= self.refine_iou <= 1.0:
-            problems.append("min_face_fraction and refine_iou must be in [0, 1]")
+        if self.max_gap < -1:
+            problems.append(f"max_gap must be >= 0 (or -1: the bundle's), got {self.max_gap}")
+        if not (0.0 <= self.min_face_fraction <= 1.0 or self.min_face_fraction == -1) or not 0.0 <= self.refine_iou <= 1.0:
+            problems.append("min_face_fraction (or -1: the bundle's) and refine_iou must be in [0, 1]")
         if self.faces not in ("detect", "given"):
             problems.append(f"faces must be 'detect' or 'given', got {self.faces!r}")
         if problems:

@@ -78,6 +78,9 @@ class Predictor:
         self.pre = bundle.info.preprocessing
         self.window = self.options.window or self.pre.window_frames
         self.stride = self.options.stride or self.window
+        self.max_gap = self.options.max_gap if self.options.max_gap >= 0 else self.pre.max_gap
+        self.min_face_fraction = (self.options.min_face_fraction if self.options.min_face_fraction >= 0
+                                  else self.pre.min_face_fraction)
         self._detectors: dict[int, object] = {}
         self._bar = None
         self._count = 0
@@ -172,7 +175,7 @@ class Predictor:
                 tracker = ChunkedFaceTracker(
                     self.detector(*chunk[0].shape[:2]), face_size=self.pre.face_size, margin=self.pre.margin,
                     smooth_window=self.pre.smooth, every=self.options.detect_every,
-                    refine_iou=self.options.refine_iou, max_gap=self.options.max_gap)
+                    refine_iou=self.options.refine_iou, max_gap=self.max_gap)
             yield tracker.process(chunk)
         if tracker is not None:
             yield tracker.finish()
@@ -202,7 +205,7 @@ class Predictor:
         given = self.options.faces == "given"
         for w, whole in self._windows(state):
             state.windows.append(WindowPrediction(w.start, w.end, w.start / state.fps, w.end / state.fps, w.face_rate))
-            if w.face_rate < self.options.min_face_fraction or w.face_frames == 0:
+            if w.face_rate < self.min_face_fraction or w.face_frames == 0:
                 continue
             if given and (whole or is_image(state.path)):
                 path = state.path
