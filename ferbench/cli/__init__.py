@@ -18,7 +18,7 @@ from .. import __version__
 from ..errors import FerbenchError
 
 #: modules of ``ferbench.cli`` that contribute commands, in help order
-COMMAND_MODULES = ("components", "run", "results", "data")
+COMMAND_MODULES = ("components", "run", "results", "report", "data")
 
 
 class Terminated(KeyboardInterrupt):
