@@ -37,7 +37,7 @@ header.site nav a { color: #c9d6e8; text-decoration: none; }
 header.site nav a[aria-current=page] { color: #fff; border-bottom: 2px solid #7fb0ff; }
 main { max-width: 1240px; margin: 0 auto; padding: .8rem 1rem 3rem; }
 h1 { font-size: 1.45rem; margin: .6rem 0 .3rem; overflow-wrap: anywhere; }
-h2 { font-size: 1.2rem; margin: 1.8rem 0 .5rem; border-bottom: 1px solid var(--line); padding-bottom: .2rem; }
+h2 { font-size: 1.2rem; margin: 1.8rem 0 .5rem; overflow-wrap: anywhere; border-bottom: 1px solid var(--line); padding-bottom: .2rem; }
 h3 { font-size: 1.02rem; margin: 1.2rem 0 .4rem; }
 p.lead, .muted { color: var(--muted); }
 code, pre { font: 13px/1.4 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }

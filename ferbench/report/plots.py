@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib import rc_context
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from ..results import FoldRecord
 from .stats import ClassSummary, pareto_front
@@ -232,10 +232,12 @@ def curves_svg(records: Sequence[FoldRecord], salt: str) -> str | None:
                             label=f"{name} val WAR")
         loss_ax.set_title("training loss", fontsize=9)
         acc_ax.set_title("accuracy % (solid: train, dashed: validation WAR)", fontsize=9)
+        last = max(max((h.get("epoch", i + 1) for i, h in enumerate(r.history)), default=1) for r in with_history)
         for ax in (loss_ax, acc_ax):
             ax.set_xlabel("epoch")
             ax.grid(True, alpha=0.3)
-            ax.xaxis.get_major_locator().set_params(integer=True)
+            ax.set_xlim(0.5, float(last) + 0.5)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if len(with_history) <= 6:
             loss_ax.legend(fontsize=7, frameon=False)
         return _svg(fig, salt, "training loss and accuracy per epoch")
