@@ -281,3 +281,15 @@ def test_cli_report_errors_are_one_line(tmp_path, capsys):
     assert main(["report", "--output-dir", str(out), "--out", str(tmp_path / "s"), "--dataset", "nope"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("ferbench: error: no measured or reported rows") and "\n" not in err
+
+
+def test_two_configs_with_the_same_seed_and_fold_keep_both_fold_lists(tmp_path):
+    out = tmp_path / "out"
+    a, b = make_record(config_hash="aaaa"), make_record(config_hash="bbbb", war=70.0)
+    for r in (a, b):
+        write_fold_files(out, r, samples=(f"only-in-{r.config_hash}",))
+    store_with(out, [a, b])
+    site = tmp_path / "site"
+    assert build_report(ReportOptions(out=str(site), output_dir=str(out)), FakeRegistry()).row_pages == 1
+    files = sorted(p.name for p in (site / "rows").glob("*/*.json"))
+    assert files == ["seed0-fold0-aaaa.json", "seed0-fold0-bbbb.json"]

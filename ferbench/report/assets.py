@@ -37,7 +37,8 @@ header.site nav a { color: #c9d6e8; text-decoration: none; }
 header.site nav a[aria-current=page] { color: #fff; border-bottom: 2px solid #7fb0ff; }
 main { max-width: 1240px; margin: 0 auto; padding: .8rem 1rem 3rem; }
 h1 { font-size: 1.45rem; margin: .6rem 0 .3rem; overflow-wrap: anywhere; }
-h2 { font-size: 1.2rem; margin: 1.8rem 0 .5rem; overflow-wrap: anywhere; border-bottom: 1px solid var(--line); padding-bottom: .2rem; }
+h2 { font-size: 1.2rem; margin: 1.8rem 0 .5rem; overflow-wrap: anywhere; border-bottom: 1px solid var(--line);
+     padding-bottom: .2rem; }
 h3 { font-size: 1.02rem; margin: 1.2rem 0 .4rem; }
 p.lead, .muted { color: var(--muted); }
 code, pre { font: 13px/1.4 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
@@ -101,21 +102,22 @@ footer { color: var(--muted); font-size: 12px; margin-top: 2.5rem; }
   /* wide plots keep a legible size and scroll sideways */
   figure.plot-wide { overflow-x: auto; }
   figure.plot-wide svg.plot { min-width: 34rem; }
-  /* leaderboards as stacked cards: the sort buttons wrap above, each row is a block */
-  .table-wrap.board-wrap { overflow: visible; border: 0; }
-  table.board, table.board tbody, table.board tr { display: block; }
-  table.board thead tr { display: flex; flex-wrap: wrap; gap: .1rem .2rem; background: var(--panel);
+  /* leaderboard and claims tables as stacked cards: the sort buttons wrap above, each row is a block */
+  .table-wrap.stack-wrap { overflow: visible; border: 0; }
+  table.stack, table.stack tbody, table.stack tr { display: block; }
+  table.stack thead tr { display: flex; flex-wrap: wrap; gap: .1rem .2rem; background: var(--panel);
                          border: 1px solid var(--line); border-radius: 6px; padding: .2rem; }
-  table.board thead th { display: block; border: 0; padding: .15rem .35rem; }
-  table.board tbody tr { border: 1px solid var(--line); border-radius: 6px; margin: .4rem 0; padding: .35rem .5rem; }
-  table.board tbody tr[hidden] { display: none; }
-  table.board td { display: inline-block; border: 0; padding: .05rem .8rem .05rem 0; text-align: left; }
-  table.board td.combo { display: block; min-width: 0; max-width: none; padding-bottom: .25rem; }
-  table.board td.proto { display: block; max-width: none; }
-  table.board td.num::before { content: attr(data-label) " "; color: var(--muted); font-size: 12px; }
-  table.board td.num:empty { display: none; }
-  table.board td .sub { display: inline; margin-left: .3rem; }
-  table.board td.combo .sub { display: block; margin-left: 0; }
+  table.stack thead th { display: block; border: 0; padding: .15rem .35rem; }
+  table.stack tbody tr { border: 1px solid var(--line); border-radius: 6px; margin: .4rem 0; padding: .35rem .5rem; }
+  table.stack tbody tr[hidden] { display: none; }
+  table.stack td { display: inline-block; border: 0; padding: .05rem .8rem .05rem 0; text-align: left; }
+  table.stack td.combo { display: block; min-width: 0; max-width: none; padding-bottom: .25rem; }
+  table.stack td.proto { display: block; max-width: none; }
+  table.stack td.num::before, table.stack td.labelled::before { content: attr(data-label) " "; color: var(--muted);
+                                                                font-size: 12px; }
+  table.stack td.num:empty, table.stack td.labelled:empty { display: none; }
+  table.stack td .sub { display: inline; margin-left: .3rem; }
+  table.stack td.combo .sub { display: block; margin-left: 0; }
 }
 """
 

@@ -36,17 +36,19 @@ def _row(c: ClaimRow) -> str:
           else "")
     p = "" if c.p_value is None else (f"{c.p_value:.3g}")
     cells = [
-        f"<td{data_value(c.plugin)}>{esc(c.plugin)}</td>",
+        f'<td class="labelled"{data_value(c.plugin)}>{esc(c.plugin)}</td>',
         f'<td class="combo"{data_value(c.name)}>{claim}</td>',
-        f"<td{data_value(c.dataset)}>{esc(c.dataset)}</td>",
+        f'<td class="labelled"{data_value(c.dataset)}>{esc(c.dataset)}</td>',
         f'<td class="combo"{data_value(" vs ".join(c.arms))}>{arms}</td>',
-        f"<td{data_value(c.metric)}>{metric}</td>",
+        f'<td class="labelled"{data_value(c.metric)}>{metric}</td>',
         f'<td class="num"{data_value(None if c.n is None else float(c.n))}>{"" if c.n is None else c.n}</td>',
         f'<td class="num"{data_value(c.mean_diff)}>{fmt_number(c.mean_diff)}</td>',
         f'<td class="num"{data_value(c.ci_low)}>{ci}</td>',
         f'<td class="num"{data_value(c.p_value)}>{esc(p)}</td>',
         f'<td{data_value(c.verdict)}><span class="badge {esc(_verdict_class(c.verdict))}">{esc(c.verdict)}</span></td>',
     ]
+    # data-label: the column's title, shown before the value where the phone layout stacks the cells
+    cells = [cell.replace("<td", f'<td data-label="{esc(COLUMNS[i][0])}"', 1) for i, cell in enumerate(cells)]
     return "<tr>" + "".join(cells) + "</tr>"
 
 
@@ -70,6 +72,7 @@ def claims_html(claims: Sequence[ClaimRow] | None, problem: str, claims_path: Pa
                 "of the metric over n paired records, with its 95% confidence interval, as "
                 "<code>ferbench claims</code> computed them.</p>"
                 f'<p class="muted">From <code>{esc(claims_path)}</code>.</p>'
-                f'<div class="table-wrap"><table class="claims sortable"><thead><tr>{head}</tr></thead><tbody>'
+                '<div class="table-wrap stack-wrap"><table class="claims stack sortable">'
+                f"<thead><tr>{head}</tr></thead><tbody>"
                 + "".join(_row(c) for c in claims) + "</tbody></table></div>")
     return page("Claims", body, active="claims.html", generated=generated)

@@ -174,7 +174,7 @@ class ReportData:
 def _record_row_id(record: FoldRecord) -> str:
     """The leaderboard row id a measured record is pooled into (the leaderboard's own grouping)."""
     return row_id({"dataset": record.dataset, "protocol": record.protocol, "combination": record.combination,
-                   "setup": str(record.config.get("setup", "") or ""), "selection": record.selection,
+                   "setup": str(record.config.get("setup", "")), "selection": record.selection,
                    "kind": "measured", "source": "ferbench"})
 
 

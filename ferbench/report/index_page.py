@@ -81,7 +81,7 @@ def board_table(rows: Sequence[BoardRow], linked: set[str]) -> str:
         f"{esc(title)}</button></th>" for title, kind in COLUMNS
     )
     body = "".join(_row_html(r, r.id in linked) for r in rows)
-    return (f'<div class="table-wrap board-wrap"><table class="board sortable"><thead><tr>{head}</tr></thead>'
+    return (f'<div class="table-wrap stack-wrap"><table class="board stack sortable"><thead><tr>{head}</tr></thead>'
             f"<tbody>{body}</tbody></table></div>")
 
 

@@ -222,7 +222,8 @@ def curves_svg(records: Sequence[FoldRecord], salt: str) -> str | None:
         for r, colour in zip(with_history, colours):
             name = f"seed {r.seed} fold {r.fold}"
             epochs = [h.get("epoch", i + 1) for i, h in enumerate(r.history)]
-            series = lambda key: [h.get(key) if isinstance(h.get(key), (int, float)) else np.nan for h in r.history]  # noqa: E731
+            series = lambda key: [h.get(key) if isinstance(h.get(key), (int, float)) else np.nan  # noqa: E731
+                                  for h in r.history]
             marker = "o" if len(epochs) < 3 else None
             loss_ax.plot(epochs, series("loss"), color=colour, marker=marker, markersize=3, label=name)
             acc_ax.plot(epochs, series("train_acc"), color=colour, marker=marker, markersize=3, label=f"{name} train")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +48,12 @@ class RowFiles:
     commands: tuple[str, ...]
 
 
-def _fold_stem(entry: FoldEntry) -> str:
-    return f"seed{int(entry.record.seed)}-fold{int(entry.record.fold)}"
+def _fold_stem(row: MeasuredRow, entry: FoldEntry) -> str:
+    """``seed<s>-fold<k>``, plus the config hash when another record of the row has the same seed and fold."""
+    rec = entry.record
+    stem = f"seed{int(rec.seed)}-fold{int(rec.fold)}"
+    twins = sum((r.seed, r.fold) == (rec.seed, rec.fold) for r in row.records)
+    return f"{stem}-{re.sub(r'[^0-9A-Za-z_.-]', '_', rec.config_hash)}" if twins > 1 else stem
 
 
 def _fold_lists(entry: FoldEntry) -> dict[str, list[str]] | None:
@@ -72,7 +77,7 @@ def row_files(row: MeasuredRow) -> RowFiles:
     rep = reproduction(row.records, toml_name)
     copies, lines = [], []
     for entry in row.folds:
-        stem = _fold_stem(entry)
+        stem = _fold_stem(row, entry)
         for name, suffix in (("fold.json", "json"), ("predictions.csv", "predictions.csv")):
             source = entry.file(name)
             if source is not None:
@@ -109,7 +114,7 @@ def _fold_table(row: MeasuredRow, files: RowFiles) -> str:
     copied = {name for name, _ in files.copies}
     body = []
     for entry in row.folds:
-        rec, stem = entry.record, _fold_stem(entry)
+        rec, stem = entry.record, _fold_stem(row, entry)
         m = rec.metrics
         selected = m.get("selected_epoch")
         links = [f'<a href="{esc(row.row.id)}/{esc(name)}" download>{esc(label)}</a>'
@@ -134,9 +139,11 @@ def _classes(row: MeasuredRow) -> str:
     if summary is None:
         return '<p class="empty">No confusion matrix recorded for these folds.</p>'
     salt = f"row-{row.row.id}"
-    recall_rows = [[esc(name), esc(fmt_mean_std(None if math.isnan(summary.recall_mean[i]) else float(summary.recall_mean[i]),
-                                                 float(summary.recall_std[i]), summary.folds_used)),
-                    esc(int(summary.support[i]))] for i, name in enumerate(row.class_names)]
+    recall_rows = []
+    for i, name in enumerate(row.class_names):
+        mean, std = float(summary.recall_mean[i]), float(summary.recall_std[i])
+        shown = "" if math.isnan(mean) else fmt_mean_std(mean, std, summary.folds_used)
+        recall_rows.append([esc(name), esc(shown), esc(int(summary.support[i]))])
     return (
         '<div class="figs">'
         f'<figure id="confusion">{confusion_svg(summary, row.class_names, salt + "-confusion")}'
