@@ -193,6 +193,27 @@ def test_claims_file_read_and_bad_files_give_one_line(tmp_path):
     assert "not a JSON list" in read_claims(path)[1]
 
 
+def test_claims_written_by_ferbench_claims_are_shown(tmp_path):
+    from ferbench.claims import Arm, Claim, ClaimResult, Scale
+    from ferbench.compare import PairedEffect
+    from ferbench.report.claims_page import claims_html
+
+    claim = Claim("residual-helps", "ifercv", "residual beats rgb", "Table I", "+2.9 WAR points", "war", "greater",
+                  1.0, (Arm("residual"), Arm("rgb")), {}, {"cpu": Scale(seeds=(0, 1))}, plugin="ifercv")
+    one_arm = Claim("probe", "ifercv", "identity is removed", "Sec. IV", "lower", "identity_probe", "less", 5.0,
+                    (Arm("adv"),), {}, {"cpu": Scale(seeds=(0,))}, baseline_metric="identity_chance", plugin="ifercv")
+    results = [ClaimResult(claim, "cpu", "synthetic", PairedEffect(6, 3.1, 1.2, 5.0, 0.03), 60.0, 56.9, "reproduced"),
+               ClaimResult(one_arm, "cpu", verdict="not run", note="no records: run ferbench claims --run")]
+    atomic_write_json(tmp_path / "claims.json", [r.as_dict("ferbench claims") for r in results])
+    claims, problem = read_claims(tmp_path / "claims.json")
+    assert problem == "" and [c.verdict for c in claims] == ["reproduced", "not run"]
+    assert claims[0].mean_diff == 3.1 and claims[0].mean_a == 60.0 and claims[0].arms == ("residual", "rgb")
+    assert claims[1].mean_diff is None and claims[1].ci_low is None and claims[1].baseline_metric == "identity_chance"
+    page = claims_html(claims, "", tmp_path / "claims.json", "now")
+    assert "[1.20, 5.00]" in page and "A &gt; B by ≥ 1.00" in page and "+2.9 WAR points" in page
+    assert "identity_chance of adv" in page and "no records: run ferbench claims --run" in page
+
+
 # --------------------------------------------------------------------------- the site
 
 

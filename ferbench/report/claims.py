@@ -1,7 +1,8 @@
 """The claims table the report shows: ``<output_dir>/claims.json`` as typed rows.
 
 ``ferbench claims`` writes a JSON list with one object per claim of a paper
-plugin (see :class:`ClaimRow` for the keys). The report reads it as is: a
+plugin (:meth:`ferbench.claims.ClaimResult.as_dict`; see :class:`ClaimRow` for
+the keys; NaN stands for "not measured"). The report reads it as is: a
 missing key shows as an empty cell, a file that is not such a list gives a
 one-line problem instead of a table (the rest of the site is still built).
 """
@@ -35,18 +36,22 @@ class ClaimRow:
         name: short name of the claim.
         statement: the claim in words.
         source: where in the paper (``"Table 6"``).
-        metric: ``"war"``, ``"uar"`` or ``"macro_f1"``.
-        direction: which way the effect should go (``"greater"``, ``"less"`` ...).
-        min_effect: smallest difference that counts, in points of the metric.
-        scale: the scale the claim was tested at (e.g. epochs, folds).
+        paper_effect: the effect the paper reports, as text.
+        metric: the record metric compared (``"war"``, ``"uar"``, ``"macro_f1"`` or a component's).
+        baseline_metric: for one-arm claims, the metric ``metric`` is compared with.
+        direction: which way the effect should go: ``"greater"`` (A > B), ``"less"`` or ``"equal"``.
+        min_effect: smallest difference that counts, in units of the metric.
+        scale: the scale the claim was tested at (``"cpu"``, ``"gpu"``).
         dataset: the dataset it was tested on.
-        arms: the combination labels compared (two), or one.
+        arms: the arm labels compared: (A, B), or (A,) for a one-arm claim.
         n: paired (seed, fold) differences.
-        mean_diff: mean difference between the arms, points of the metric (None when not run).
+        mean_a, mean_b: the arms' means over the pairs (B: the baseline metric of a one-arm claim).
+        mean_diff: mean paired difference A - B (None when not run).
         ci_low, ci_high: the 95% confidence interval of ``mean_diff`` (None when not run).
         p_value: the test's p-value (None when not run).
         verdict: ``"reproduced"``, ``"contradicted"``, ``"inconclusive"`` or ``"not run"`` (lower case;
             another word is shown as written).
+        note: why a claim was not checked, or what was left out.
         command: the command that reproduces the verdict.
     """
 
@@ -55,18 +60,23 @@ class ClaimRow:
     name: str = ""
     statement: str = ""
     source: str = ""
+    paper_effect: str = ""
     metric: str = ""
+    baseline_metric: str = ""
     direction: str = ""
     min_effect: float | None = None
     scale: str = ""
     dataset: str = ""
     arms: tuple[str, ...] = ()
     n: int | None = None
+    mean_a: float | None = None
+    mean_b: float | None = None
     mean_diff: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
     p_value: float | None = None
     verdict: str = "not run"
+    note: str = ""
     command: str = ""
 
     @classmethod
@@ -80,13 +90,15 @@ class ClaimRow:
         verdict = text("verdict").strip().lower() or "not run"
         return cls(
             plugin=text("plugin"), paper=text("paper"), name=text("name"), statement=text("statement"),
-            source=text("source"), metric=text("metric"), direction=text("direction"),
+            source=text("source"), paper_effect=text("paper_effect"), metric=text("metric"),
+            baseline_metric=text("baseline_metric"), direction=text("direction"),
             min_effect=_float(raw.get("min_effect")), scale=text("scale"), dataset=text("dataset"),
             arms=tuple(str(a) for a in arms) if isinstance(arms, (list, tuple)) else (str(arms),),
-            n=int(n) if isinstance(n, (int, float)) and not isinstance(n, bool) else None,
+            n=int(n) if isinstance(n, (int, float)) and not isinstance(n, bool) and not math.isnan(n) else None,
+            mean_a=_float(raw.get("mean_a")), mean_b=_float(raw.get("mean_b")),
             mean_diff=_float(raw.get("mean_diff")), ci_low=_float(raw.get("ci_low")),
             ci_high=_float(raw.get("ci_high")), p_value=_float(raw.get("p_value")),
-            verdict=verdict, command=text("command"),
+            verdict=verdict, note=text("note"), command=text("command"),
         )
 
 

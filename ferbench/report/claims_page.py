@@ -18,17 +18,36 @@ def _verdict_class(verdict: str) -> str:
     return verdict.replace(" ", "-") if verdict in VERDICTS else "other"
 
 
+def _expectation(c: ClaimRow) -> str:
+    """What the claim expects of the difference A - B, e.g. ``"A > B by ≥ 1.00"``."""
+    delta = "" if c.min_effect is None else fmt_number(c.min_effect)
+    if c.direction == "greater":
+        return f"A > B by ≥ {delta}" if delta else "A > B"
+    if c.direction == "less":
+        return f"A < B by ≥ {delta}" if delta else "A < B"
+    if c.direction == "equal":
+        return f"|A − B| < {delta}" if delta else "A = B"
+    return c.direction
+
+
 def _row(c: ClaimRow) -> str:
     claim = f"<strong>{esc(c.name)}</strong>"
     if c.statement:
         claim += f'<span class="sub">{esc(c.statement)}</span>'
     source = " ".join(x for x in (c.paper, c.source) if x)
-    if source:
-        claim += f'<span class="sub">{esc(source)}</span>'
+    if source or c.paper_effect:
+        claim += f'<span class="sub">{esc(source)}{": " if source and c.paper_effect else ""}{esc(c.paper_effect)}</span>'
     if c.command:
         claim += f'<span class="sub"><code>{esc(c.command)}</code></span>'
-    arms = " vs ".join(wrap_label(a) for a in c.arms)
-    expect = " ".join(x for x in (c.direction, f"≥ {fmt_number(c.min_effect)}" if c.min_effect is not None else "") if x)
+    means = (c.mean_a, c.mean_b)
+    names = list(c.arms)
+    if len(c.arms) == 1:
+        names = [f"{c.metric} of {c.arms[0]}", f"{c.baseline_metric or 'baseline'} of {c.arms[0]}"]
+    arms = " vs ".join(
+        wrap_label(a) + (f' <span class="muted">({fmt_number(means[i])})</span>' if i < 2 and means[i] is not None else "")
+        for i, a in enumerate(names)
+    )
+    expect = _expectation(c)
     metric = esc(c.metric) + (f'<span class="sub">{esc(expect)}</span>' if expect else "")
     if c.scale:
         metric += f'<span class="sub">scale: {esc(c.scale)}</span>'
@@ -45,7 +64,8 @@ def _row(c: ClaimRow) -> str:
         f'<td class="num"{data_value(c.mean_diff)}>{fmt_number(c.mean_diff)}</td>',
         f'<td class="num"{data_value(c.ci_low)}>{ci}</td>',
         f'<td class="num"{data_value(c.p_value)}>{esc(p)}</td>',
-        f'<td{data_value(c.verdict)}><span class="badge {esc(_verdict_class(c.verdict))}">{esc(c.verdict)}</span></td>',
+        f'<td{data_value(c.verdict)}><span class="badge {esc(_verdict_class(c.verdict))}">{esc(c.verdict)}</span>'
+        + (f'<span class="sub">{esc(c.note)}</span>' if c.note else "") + "</td>",
     ]
     # data-label: the column's title, shown before the value where the phone layout stacks the cells
     cells = [cell.replace("<td", f'<td data-label="{esc(COLUMNS[i][0])}"', 1) for i, cell in enumerate(cells)]
@@ -68,9 +88,10 @@ def claims_html(claims: Sequence[ClaimRow] | None, problem: str, claims_path: Pa
             f'<th{" class=num" if kind == "num" else ""} data-type="{kind}" scope="col"><button type="button">'
             f"{esc(title)}</button></th>" for title, kind in COLUMNS
         )
-        body = (f"<p>{esc(len(claims))} claim(s): {esc(summary)}. Mean difference between the arms in points "
-                "of the metric over n paired records, with its 95% confidence interval, as "
-                "<code>ferbench claims</code> computed them.</p>"
+        body = (f"<p>{esc(len(claims))} claim(s): {esc(summary)}. The mean difference is A − B (one-arm "
+                "claims: the metric minus its baseline metric of the same records) over n paired (seed, fold) "
+                "records, with its 95% bootstrap confidence interval and Wilcoxon p-value, as "
+                "<code>ferbench claims</code> computed them; arm means in parentheses.</p>"
                 f'<p class="muted">From <code>{esc(claims_path)}</code>.</p>'
                 '<div class="table-wrap stack-wrap"><table class="claims stack sortable">'
                 f"<thead><tr>{head}</tr></thead><tbody>"
