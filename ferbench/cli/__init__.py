@@ -18,7 +18,7 @@ from .. import __version__
 from ..errors import FerbenchError
 
 #: modules of ``ferbench.cli`` that contribute commands, in help order
-COMMAND_MODULES = ("components", "run", "sweep", "claims", "results", "compare", "data", "bundle")
+COMMAND_MODULES = ("components", "run", "sweep", "claims", "results", "compare", "report", "data", "bundle")
 
 
 class Terminated(KeyboardInterrupt):
