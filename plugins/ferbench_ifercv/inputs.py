@@ -15,7 +15,7 @@ returns (cached by the engine):
   ``apex_fallback=none`` the last frame stands in and ``apex_known`` is 0);
 * ``apex_known`` float32 [1]: 1 when ``apex`` is an annotated apex (or a chosen
   fallback), 0 when it only stands in: the paper applies the apex reconstruction
-  "when the apex is annotated" (Sec. II-B), so the ``ifercv`` disentangler skips
+  "when the apex is annotated" (Sec. III-B), so the ``ifercv`` disentangler skips
   those samples.
 
 ``sample`` picks T P-frames (TSN segments over the P-frames: random in
