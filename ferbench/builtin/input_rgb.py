@@ -58,7 +58,8 @@ class RGBOptions:
 
 
 class RGBInput:
-    """``load``: every frame, resized, uint8 [N, 3, S, S]; ``sample``: float32 [T, 3, S, S]."""
+    """``load``: every frame, resized, uint8 [N, 3, S, S]; ``sample``: float32 ``x`` [T, 3, S, S] and
+    ``frame_index`` [T] int64, the source frame of each (what ``Evaluation.frame_index`` collects)."""
 
     def __init__(self, options: RGBOptions) -> None:
         if options.frames < 1 or options.size < 8:
@@ -69,6 +70,10 @@ class RGBInput:
         self.signature = InputSignature(channels=3, frames=frames, height=options.size, width=options.size)
         self._mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
         self._std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+
+    def normalise(self, x: torch.Tensor) -> torch.Tensor:
+        """ImageNet mean/std normalisation of float frames in [0, 1], [T, 3, H, W] (what ``sample`` applies)."""
+        return ((x - self._mean) / self._std).contiguous()
 
     def cache_key(self) -> str:
         # only the options that change what load() returns
@@ -90,7 +95,7 @@ class RGBInput:
             x = (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]).expand(-1, 3, -1, -1)
         if train and self.options.hflip and torch.rand(1, generator=generator).item() < 0.5:
             x = x.flip(-1)
-        return {"x": ((x - self._mean) / self._std).contiguous()}
+        return {"x": self.normalise(x), "frame_index": idx.long()}
 
 
 def build_rgb(options: RGBOptions) -> RGBInput:

@@ -262,6 +262,7 @@ def _is_int(value: Any) -> bool:
 def check_config_dict(raw: Mapping[str, Any], where: str = "config") -> dict[str, Any]:
     """Validate a config dict's keys and value types; return a normalised copy.
 
+    A top-level kind (``dataset = "afew"``) is shorthand for ``[components] dataset = "afew"``.
     Checks what can be checked without plugins: known top-level keys, kinds in
     ``[components]`` and ``[options.KIND]`` (with "did you mean"), component names
     are strings, option and train sections are tables, ``seed`` an integer,
@@ -274,6 +275,11 @@ def check_config_dict(raw: Mapping[str, Any], where: str = "config") -> dict[str
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: expected a table of settings, got {type(raw).__name__}")
     out: dict[str, Any] = {}
+    raw = dict(raw)
+    shorthand = {k: raw.pop(k) for k in list(raw) if k in KINDS}  # `dataset = "afew"` at the top level
+    if shorthand:
+        raw["components"] = {**shorthand, **(raw.get("components") or {})} if isinstance(raw.get("components", {}), Mapping) \
+            else raw["components"]
     for key, value in raw.items():
         if key not in CONFIG_KEYS:
             raise ConfigError(f"{where}: unknown key '{key}'{_suggest(key, CONFIG_KEYS)} (keys: {', '.join(CONFIG_KEYS)})")

@@ -118,43 +118,26 @@ def versions(registry: Registry) -> dict[str, Any]:
     }
 
 
-class Runner:
-    """Runs one :class:`RunConfig`.
+class RunPlan:
+    """What a run will do, checked before any training and without touching a device.
 
-    Args:
-        config: the run.
-        registry: installed components.
-        log: one line of progress at a time.
-        progress: tqdm bars for epochs and the input check.
-        rank, world_size: DistributedDataParallel position (only rank 0 writes).
-        records: where fold records go; default: the results store under ``output_dir``.
+    Resolves the components, builds the input, loads the manifest, checks the
+    combination on a dummy batch and computes the folds and the config hash. A
+    sweep driver builds one per expanded run (on a login node, say) to fail early
+    and to see which folds are recorded; :class:`Runner` adds the training.
     """
 
-    def __init__(
-        self,
-        config: RunConfig,
-        registry: Registry,
-        *,
-        log: Callable[[str], None] = print,
-        progress: bool = True,
-        rank: int = 0,
-        world_size: int = 1,
-        records: RecordSink | None = None,
-    ) -> None:
+    def __init__(self, config: RunConfig, registry: Registry, *, manifest: Manifest | None = None) -> None:
         self.config = config
         self.registry = registry
-        self.log = log
-        self.progress = progress
-        self.rank, self.world_size = rank, world_size
         self.resolved = resolve(config, registry)
         self.input = build_input(self.resolved)
-        self.device = resolve_device(config.train.device)
         self.config_hash = config.config_hash(self.resolved.options_dict(runtime=False))
         self.combination = self.resolved.combination
         self.dataset_label = self.resolved.label("dataset")
         self.output_dir = Path(config.output_dir).expanduser()
         self.cache_dir = Path(config.cache_dir).expanduser()
-        self.manifest = load_manifest(config, self.resolved)
+        self.manifest = manifest if manifest is not None else load_manifest(config, self.resolved)
         # Fail before any training when the combination cannot work.
         assemble(self.resolved, self.input.signature, self.manifest, self.cache_dir)
         self.folds = make_folds(self.manifest, seed=config.seed, val_fraction=config.train.val_fraction)
@@ -165,14 +148,12 @@ class Runner:
                     f"--folds {','.join(map(str, bad))} out of range: dataset '{self.manifest.dataset}' has "
                     f"{len(self.folds)} folds (0..{len(self.folds) - 1})"
                 )
-        self.cache = InputCache(self.cache_dir / "inputs" / self.manifest.dataset, config.choice("input").name,
-                                self.input, log=self.log)
-        self._records = records
-        self._positions = {s.id: i for i, s in enumerate(self.manifest.samples)}
-        self._subjects = {s: i for i, s in enumerate(sorted({x.subject for x in self.manifest.samples}))}
-        self.failures: dict[str, str] = {}
 
-    # ------------------------------------------------------------------ paths
+    @property
+    def protocol(self) -> str:
+        """The protocol as records store it (``"5-fold subject-independent"``)."""
+        return protocol_name(self.manifest)
+
     @property
     def run_dir(self) -> Path:
         """``<output_dir>/runs/<config hash>``: ``fold<k>/`` (checkpoints, ``confusion.png``,
@@ -188,6 +169,45 @@ class Runner:
         """The folds this run trains: ``config.folds`` or all."""
         return list(self.config.folds) if self.config.folds is not None else list(range(len(self.folds)))
 
+
+class Runner(RunPlan):
+    """Runs one :class:`RunConfig` (see :class:`RunPlan` for what is checked first).
+
+    Args:
+        config: the run.
+        registry: installed components.
+        log: one line of progress at a time.
+        progress: tqdm bars for epochs and the input check.
+        rank, world_size: DistributedDataParallel position (only rank 0 writes).
+        records: where fold records go; default: the results store under ``output_dir``.
+        manifest: the dataset's manifest when the caller has it already.
+    """
+
+    def __init__(
+        self,
+        config: RunConfig,
+        registry: Registry,
+        *,
+        log: Callable[[str], None] = print,
+        progress: bool = True,
+        rank: int = 0,
+        world_size: int = 1,
+        records: RecordSink | None = None,
+        manifest: Manifest | None = None,
+    ) -> None:
+        self.device = resolve_device(config.train.device)
+        super().__init__(config, registry, manifest=manifest)
+        self.log = log
+        self.progress = progress
+        self.rank, self.world_size = rank, world_size
+        self.cache = InputCache(self.cache_dir / "inputs" / self.manifest.dataset, config.choice("input").name,
+                                self.input, log=self.log)
+        self._records = records
+        self._positions = {s.id: i for i, s in enumerate(self.manifest.samples)}
+        self._subjects = {s: i for i, s in enumerate(sorted({x.subject for x in self.manifest.samples}))}
+        self.failures: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ stages
     def stage_keys(self) -> dict[str, str]:
         """Per component kind, the key of its cached stages: components, options, seed, and the
         dataset's content (sample ids, paths, labels, subjects), so a regenerated or re-prepared

@@ -20,6 +20,7 @@ from typing import Literal
 from ...data.manifest import Manifest
 from ...errors import DatasetLayoutError, OptionError
 from ...prepare.store import NOT_HASHED, prepared_dir, read_json, remap_to_prepared
+from .layout import OutsideLinks
 
 PREPARE_DOC = """
         prepared: "auto" (face crops from 'ferbench prepare' when present, else raw files), "yes" (require them), "no" (raw files).
@@ -31,7 +32,10 @@ PREPARE_DOC = """
         gop: GOP of the re-encoded face track (an I-frame every gop frames, P-frames between).
         crf: libx264 constant rate factor of the face track (lower = better quality).
         fps: frame rate written for datasets of image sequences (videos keep theirs).
-        no_face: item with no face in any frame: "fail" (reported, left out) or "full" (centre square of the whole frame).
+        min_face_fraction: an item whose face is found in fewer than this fraction of its frames has "too few face frames".
+        max_gap: longest run of frames without the face that is filled (interpolated); frames of longer runs are cut from the clip.
+        no_face: item with no face, or too few face frames: "fail" (reported, left out) or "full" (centre square of the whole frame).
+        outside_links: files or folders under the root that are symlinks leading outside it: "refuse" (left out, one line each) or "follow".
 """
 
 
@@ -48,7 +52,10 @@ class PrepareOptions:
     gop: int = 12
     crf: int = 18
     fps: int = 25
+    min_face_fraction: float = 0.5
+    max_gap: int = 8
     no_face: Literal["fail", "full"] = "fail"
+    outside_links: Literal["refuse", "follow"] = "refuse"
 
     def __post_init__(self) -> None:
         if self.face_size < 16 or self.face_size % 2 or self.margin <= 0 or self.smooth < 1 or self.gop < 1 or self.fps < 1:
@@ -56,6 +63,9 @@ class PrepareOptions:
                 f"prepare options need an even face_size >= 16, margin > 0, smooth >= 1, gop >= 1, fps >= 1; got "
                 f"face_size={self.face_size}, margin={self.margin}, smooth={self.smooth}, gop={self.gop}, fps={self.fps}"
             )
+        if not 0.0 <= self.min_face_fraction <= 1.0 or self.max_gap < 0:
+            raise OptionError(f"prepare options need 0 <= min_face_fraction <= 1 and max_gap >= 0; got "
+                              f"min_face_fraction={self.min_face_fraction}, max_gap={self.max_gap}")
 
 
 def options_doc(summary: str, own: str) -> str:
@@ -87,6 +97,28 @@ class RealDataset(abc.ABC):
     def raw_manifest(self) -> Manifest:
         """Samples on the raw files of the official layout (each adapter reads its own)."""
 
+    def source_manifest(self) -> Manifest:
+        """:meth:`raw_manifest` without the samples whose media lead outside the root through a
+        symlink (unless ``outside_links=follow``); each one left out is one line on stderr and is
+        listed in ``info["refused"]`` as (id, reason). ``prepare`` and :meth:`manifest` read this."""
+        raw = self.raw_manifest()
+        if self.options.outside_links == "follow" or self.root is None:
+            return raw
+        links = OutsideLinks(self.root)
+        kept, refused = [], []
+        for s in raw.samples:
+            target = links.check(Path(s.path))
+            if target is None:
+                kept.append(s)
+                continue
+            reason = f"{target[0]} leads to {target[1]}, outside --root {links.inside}"
+            refused.append((s.id, reason))
+            print(f"refused: dataset '{self.name}' sample {s.id}: {reason}; left out "
+                  f"(--dataset-opt outside_links=follow reads it)", file=sys.stderr)
+        if not refused:
+            return raw
+        return dataclasses.replace(raw, samples=kept, info={**raw.info, "refused": refused})
+
     def option_flags(self) -> str:
         """`` --dataset-opt key=value`` for every option that differs from its default (``prepared`` aside):
         everything that decides the raw manifest and the prepared folder's key."""
@@ -116,7 +148,7 @@ class RealDataset(abc.ABC):
         return prepared_dir(self.cache_dir, self.name, self.root, self.options)
 
     def manifest(self) -> Manifest:
-        raw = self.raw_manifest()
+        raw = self.source_manifest()
         if self.options.prepared == "no":
             return raw
         pdir = self.prepared_dir()
@@ -125,6 +157,11 @@ class RealDataset(abc.ABC):
             if prepared.info["dropped"]:
                 print(f"note: dataset '{self.name}': {len(prepared.info['dropped'])} of {len(raw.samples)} samples "
                       f"failed to prepare and are left out (see {pdir / 'failures.json'})", file=sys.stderr)
+            if prepared.info["stale"]:
+                first, why = prepared.info["stale"][0]
+                print(f"note: dataset '{self.name}': {len(prepared.info['stale'])} of {len(raw.samples)} samples are left "
+                      f"out because their prepared files cannot be trusted ({first}: {why}); run "
+                      f"'{self.prepare_command()}' to prepare them again", file=sys.stderr)
             return prepared
         command = self.prepare_command()
         if self.options.prepared == "yes":
