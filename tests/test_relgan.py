@@ -211,7 +211,9 @@ def test_rgb_peak_draws_from_the_apex_window(registry, tmp_path):
     rep = spec.factory(dataclasses.replace(spec.options(), size=32))
     loaded = rep.load(sample)
     n = loaded["frames"].shape[0]
-    x = rep.sample(loaded, train=False, generator=torch.Generator())["x"]
+    drawn = rep.sample(loaded, train=False, generator=torch.Generator())
+    x = drawn["x"]
+    assert drawn["frame_index"].tolist() == [n - 3, n - 2, n - 1]
     want = (loaded["frames"][n - 3:].float() / 255.0 - IMAGENET_MEAN) / IMAGENET_STD  # toy apex = the last frame
     assert x.shape == (3, 3, 32, 32) and torch.allclose(x, want)
     middle = rep.load(dataclasses.replace(sample, apex=2))

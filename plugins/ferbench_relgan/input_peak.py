@@ -52,7 +52,8 @@ def apex_window(n: int, apex: int | None, k: int) -> tuple[int, int]:
 
 
 class PeakRGBInput:
-    """``load``: every frame uint8 [N, 3, S, S] + apex; ``sample``: float32 [T, 3, S, S] from the apex window."""
+    """``load``: every frame uint8 [N, 3, S, S] + apex; ``sample``: float32 ``x`` [T, 3, S, S] from the apex
+    window and ``frame_index`` [T] int64, the source frame of each (collected in ``Evaluation.frame_index``)."""
 
     def __init__(self, options: PeakRGBOptions) -> None:
         if options.frames < 1 or options.size < 8 or options.apex_window < 1:
@@ -76,7 +77,7 @@ class PeakRGBInput:
         x = frames[idx].float().div_(255.0)
         if train and self.options.hflip and torch.rand(1, generator=generator).item() < 0.5:
             x = x.flip(-1)
-        return {"x": ((x - IMAGENET_MEAN) / IMAGENET_STD).contiguous()}
+        return {"x": ((x - IMAGENET_MEAN) / IMAGENET_STD).contiguous(), "frame_index": idx.long()}
 
 
 def build_rgb_peak(options: PeakRGBOptions) -> PeakRGBInput:
