@@ -108,7 +108,7 @@ def localisation(runner: Runner, fold: int, plot_dir: Path | None, seed: int, n_
     model.eval()
     n_clips = model.aggregator.options.clips
     ids = runner.folds[fold].test
-    loader = make_loader(runner._dataset(ids, train=False), runner.config.train, train=False, seed=0,
+    loader = make_loader(runner.dataset(ids, train=False), runner.config.train, train=False, seed=0,
                          num_classes=runner.manifest.num_classes)
     rows = []
     for batch in loader:

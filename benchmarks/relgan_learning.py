@@ -92,15 +92,15 @@ def main() -> None:
             count[key] = count.get(key, 0) + 1
             (keep if count[key] % 2 else out).append(i)
         train_ids, heldout = tuple(keep), tuple(out)
-    train_ds = runner._dataset(train_ids, train=False)
+    train_ds = runner.dataset(train_ids, train=False)
     banks = {"train": FrameBank.from_dataset(train_ds, o.apex_frames),
-             "test": FrameBank.from_dataset(runner._dataset(fold.test, train=False), 1),
-             "probe": FrameBank.from_dataset(runner._dataset(fold.test, train=False), 3)}
+             "test": FrameBank.from_dataset(runner.dataset(fold.test, train=False), 1),
+             "probe": FrameBank.from_dataset(runner.dataset(fold.test, train=False), 3)}
     # identity_bias: the training subjects' uniform videos are scored-only, never trained on
     seen = {s.subject for s in train_ds.samples}
     heldout = heldout or tuple(s.id for s in runner.manifest.samples if s.subject in seen and s.test_only)
     if heldout:
-        banks["heldout"] = FrameBank.from_dataset(runner._dataset(heldout, train=False), 1)
+        banks["heldout"] = FrameBank.from_dataset(runner.dataset(heldout, train=False), 1)
     pairs = {k: fixed_pairs(b, 96, 7) for k, b in banks.items() if k != "probe"}
     torch.manual_seed(args.seed)
     gen = Generator(3, o.base_channels, o.expression_dim, o.identity_dim, o.image_size).eval()

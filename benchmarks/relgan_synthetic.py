@@ -50,7 +50,6 @@ import torch
 from ferbench.engine.assemble import assemble
 from ferbench.engine.config import make_config
 from ferbench.engine.runner import Runner
-from ferbench.options import stable_hash
 from ferbench.plugins import Registry
 from ferbench_relgan.networks import Encoder, fit_to
 from ferbench_relgan.pairs import FrameBank
@@ -91,8 +90,7 @@ def generator_of(runner: Runner):
     """The fold-0 REL-GAN generator from the engine's stage cache."""
     parts = assemble(runner.resolved, runner.input.signature, runner.manifest)
     stage = parts.disentangler.stages()[0]
-    key = stable_hash([runner._stage_keys()["disentangler"], stage.key, 0])
-    path = runner.cache_dir / "stages" / runner.manifest.dataset / "fold0" / f"disentangler-{stage.name}-{key}.pt"
+    path = runner.stage_cache_path("disentangler", stage, 0)
     stage.module.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     return stage.module.eval()
 
@@ -102,13 +100,13 @@ def banks(runner: Runner, apex_frames: int) -> dict[str, FrameBank]:
     video), ``heldout`` (the training subjects' scored-only videos), ``test`` (the test subjects'
     videos); the last two with ``apex_frames`` frames nearest the apex per video."""
     fold = runner.folds[0]
-    train = runner._dataset(fold.train, train=False)
+    train = runner.dataset(fold.train, train=False)
     seen = {s.subject for s in train.samples}
     heldout = tuple(s.id for s in runner.manifest.samples if s.subject in seen and s.test_only)
     out = {"train": FrameBank.from_dataset(train, 3),
-           "test": FrameBank.from_dataset(runner._dataset(fold.test, train=False), apex_frames)}
+           "test": FrameBank.from_dataset(runner.dataset(fold.test, train=False), apex_frames)}
     if heldout:
-        out["heldout"] = FrameBank.from_dataset(runner._dataset(heldout, train=False), apex_frames)
+        out["heldout"] = FrameBank.from_dataset(runner.dataset(heldout, train=False), apex_frames)
     return out
 
 
@@ -122,7 +120,7 @@ def twin_banks(runner: Runner, args) -> dict[str, FrameBank]:
     twin = Runner(cfg, Registry(), progress=False, log=lambda s: None)
     test_subjects = {runner.manifest.by_id()[i].subject for i in runner.folds[0].test}
     scored = [s for s in twin.manifest.samples if not s.train_only]
-    return {name: FrameBank.from_dataset(twin._dataset(tuple(s.id for s in pick), train=False), 3)
+    return {name: FrameBank.from_dataset(twin.dataset(tuple(s.id for s in pick), train=False), 3)
             for name, pick in (("test", [s for s in scored if s.subject in test_subjects]), ("all", scored))}
 
 

@@ -73,16 +73,18 @@ def test_wrong_backbone_fails_before_gan_training(registry, dirs, backbone):
 
 
 def test_disentangler_alone_brings_encoder_and_mlp_and_runs(registry, dirs):
-    """The issue's command shape: only --disentangler relgan; the backbone and classifier come with it."""
+    """The issue's command shape: only --disentangler relgan; the peak-frame input, backbone and classifier come with it."""
     opts = {"input": {"frames": 2, "size": 32, "hflip": "false"}, "disentangler": GAN, "backbone": TINY}
     config = make_config({"dataset": "toy", "disentangler": "relgan"}, opts, {"epochs": 1, "batch_size": 8},
                          registry=registry, folds=(0,), **dirs)
-    assert "+".join(config.choice(k).name for k in ("input", "backbone", "aggregator", "disentangler", "selector")) == "rgb+relgan-encoder+relgan-mlp+relgan+none"
+    # since issue 19 the companion input is rgb-peak (the paper classifies peak images); it was rgb
+    assert "+".join(config.choice(k).name for k in ("input", "backbone", "aggregator", "disentangler", "selector")) == \
+        "rgb-peak+relgan-encoder+relgan-mlp+relgan+none"
     result, lines = _run(registry, config)
     assert any("G_es loaded into backbone" in line for line in lines) and len(result.folds) == 1
     # an explicit aggregator wins over the companion (the issue's --aggregator eian case)
     assert resolve(make_config({"disentangler": "relgan", "aggregator": "mean"}, registry=registry), registry).combination == \
-        "rgb+relgan-encoder+mean+relgan+none"
+        "rgb-peak+relgan-encoder+mean+relgan+none"
 
 
 def test_mismatched_architecture_is_one_clear_error(registry, dirs):

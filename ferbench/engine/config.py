@@ -70,6 +70,10 @@ class TrainOptions:
         momentum: SGD momentum.
         schedule: "cosine" (with linear warm-up), "step" or "none".
         warmup_epochs: linear warm-up epochs (cosine).
+        cosine_period: 0 = the cosine decays to zero over the epochs after the warm-up; N > 0 = the
+            cosine runs from epoch 0 with half-period N epochs (torch's CosineAnnealingLR(T_max=N),
+            stepped per epoch) and the warm-up multiplies it by min(1, (epoch + 1) / warmup_epochs)
+            (pytorch_warmup's LinearWarmup, as in the CEFLNet code); N > epochs ends above zero.
         step_size: epochs between decays (step).
         gamma: decay factor (step).
         loss: "ce" (cross-entropy) or "focal".
@@ -99,6 +103,7 @@ class TrainOptions:
     momentum: float = 0.9
     schedule: Literal["cosine", "step", "none"] = "cosine"
     warmup_epochs: int = 1
+    cosine_period: int = 0
     step_size: int = 10
     gamma: float = 0.1
     loss: Literal["ce", "focal"] = "ce"
@@ -123,7 +128,7 @@ class TrainOptions:
             problems.append(f"batch_size must be >= 1, got {self.batch_size}")
         if not self.lr >= 0:
             problems.append(f"lr must be >= 0, got {self.lr}")
-        for name in ("weight_decay", "focal_gamma", "focal_alpha", "grad_clip", "warmup_epochs", "patience",
+        for name in ("weight_decay", "focal_gamma", "focal_alpha", "grad_clip", "warmup_epochs", "cosine_period", "patience",
                      "num_workers"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
@@ -233,8 +238,9 @@ class RunConfig:
             for k, c in sorted(self.components.items())
         }
         train = options_to_dict(self.train, runtime=False)
-        if not train.get("identity_probe"):  # added later: absent keeps earlier hashes
-            train.pop("identity_probe", None)
+        for later in ("identity_probe", "cosine_period"):  # added later: absent at the default keeps earlier hashes
+            if not train.get(later):
+                train.pop(later, None)
         return stable_hash({"components": comps, "train": train, "seed": self.seed, "root": self.root})
 
 

@@ -25,6 +25,9 @@ def lr_factor(epoch: int, t: TrainOptions) -> float:
     if t.schedule == "step":
         return t.gamma ** (epoch // max(1, t.step_size))
     if t.schedule == "cosine":
+        if t.cosine_period > 0:  # CosineAnnealingLR(T_max=cosine_period) from epoch 0, dampened by the warm-up
+            warm = min(1.0, (epoch + 1) / t.warmup_epochs) if t.warmup_epochs else 1.0
+            return warm * 0.5 * (1 + math.cos(math.pi * epoch / t.cosine_period))
         if epoch < t.warmup_epochs:
             return (epoch + 1) / (t.warmup_epochs + 1)
         span = max(1, t.epochs - t.warmup_epochs)

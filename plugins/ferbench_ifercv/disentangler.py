@@ -18,9 +18,10 @@ z_I = f_I(I-frame) [B, d_I] from the frozen identity encoder:
   ``independence=hsic``: alpha * HSIC(z_I, z_E), biased estimator with
   Gaussian kernels, median-heuristic bandwidths (no critic).
 * complementary constraint (Eq. 1): Dec(z_I, z_E) reconstructs the apex frame
-  (side input ``apex``), loss beta * mean squared error, only while
-  ``epoch < recon_epochs`` (0-based); ``reconstruction=false`` is the paper's
-  ablation IFERCV-Î.
+  (side input ``apex``), loss beta * mean squared error over the samples whose
+  apex is annotated (side input ``apex_known``; the paper: "when the apex is
+  annotated"), only while ``epoch < recon_epochs`` (0-based);
+  ``reconstruction=false`` is the paper's ablation IFERCV-Î.
 
 Only f_E, the LSTM and the classifier run at test time; the encoder, critic
 and decoder exist only for training.
@@ -50,7 +51,8 @@ class IFERCVOptions:
     """Options of the ``ifercv`` disentangler.
 
     Attributes:
-        identity: frozen identity encoder f_I: ``synthetic`` (ArcFace-trained small CNN) or ``facenet`` (paper's, VGGFace2).
+        identity: frozen identity encoder f_I: ``synthetic`` (ArcFace-trained small CNN, z_I 128-d) or ``facenet``
+            (facenet-pytorch's InceptionResnetV1 on VGGFace2, z_I 512-d); the paper's FaceNet z_I is 1024-d.
         facenet_weights: path of 20180402-114759-vggface2.pt (else env FERBENCH_FACENET_WEIGHTS).
         independence: ``adversarial`` (critic, paper ref. [23]), ``hsic`` or ``none``.
         adversary: min-max form of the critic: ``grl`` (gradient reversal) or ``confusion``.
@@ -244,7 +246,10 @@ class IFERCVDisentangler(Disentangler):
                 out["independence"] = self.options.alpha * hsic(z_i, z_e)
         if self.decoder is not None and epoch < self.options.recon_epochs:
             recon = self.decoder(torch.cat([z_i, z_e], 1))
-            out["reconstruction"] = self.options.beta * F.mse_loss(recon, batch.side["apex"].float())
+            per_sample = F.mse_loss(recon, batch.side["apex"].float(), reduction="none").flatten(1).mean(1)  # [B]
+            known = batch.side.get("apex_known")
+            known = torch.ones_like(per_sample) if known is None else (known.reshape(-1) > 0.5).to(per_sample.dtype)
+            out["reconstruction"] = self.options.beta * (per_sample * known).sum() / known.sum().clamp_min(1.0)
         return out
 
 

@@ -4,7 +4,8 @@ Components: disentangler ``relgan`` (REL-GAN pre-training, Eq. 1-4, as a
 cached stage; then hands its G_es to the backbone), backbones
 ``relgan-encoder`` (frozen G_es -> 30-d f(e)) and ``relgan-cnn`` (the
 paper's CNN baseline encoder, trained end to end), aggregator ``relgan-mlp``
-(MLP on f(e)). See README.md in this folder.
+(MLP on f(e)), input ``rgb-peak`` (RGB frames of the apex window: the
+paper's peak images). See README.md in this folder.
 """
 
 from __future__ import annotations
@@ -13,8 +14,15 @@ from ferbench.components import ComponentSpec
 from ferbench.hookspecs import hookimpl
 
 from .components import build_cnn, build_encoder, build_mlp, build_relgan
+from .input_peak import PeakRGBOptions, build_rgb_peak
 from .options import EncoderOptions, MLPOptions, RelGANOptions
 from .reported import PAPER, reported_results
+
+
+@hookimpl
+def ferbench_inputs() -> list[ComponentSpec]:
+    return [ComponentSpec("input", "rgb-peak", build_rgb_peak, PeakRGBOptions,
+                          "RGB frames of the apex window (the k frames ending at the apex): REL-GAN's peak images", paper=PAPER)]
 
 
 @hookimpl
@@ -37,7 +45,7 @@ def ferbench_aggregators() -> list[ComponentSpec]:
 def ferbench_disentanglers() -> list[ComponentSpec]:
     return [ComponentSpec("disentangler", "relgan", build_relgan, RelGANOptions,
                           "REL-GAN face-reenactment pre-training (cached stage), then G_es frozen in relgan-encoder", paper=PAPER,
-                          companions={"backbone": "relgan-encoder", "aggregator": "relgan-mlp"})]
+                          companions={"input": "rgb-peak", "backbone": "relgan-encoder", "aggregator": "relgan-mlp"})]
 
 
 @hookimpl

@@ -159,7 +159,7 @@ class FusionOptions:
         branch_dims: sizes of the concatenated branch features (sna-multiscale: Ori 64, Half 32).
         loss: per-head loss: "focal" (the paper, Lin et al. 2017) or "ce". It replaces the run's
             ``loss`` train option, which the engine does not hand to aggregators.
-        focal_gamma: focusing parameter of the focal loss.
+        focal_gamma: focusing parameter of the focal loss (ferbench's choice: the paper gives no gamma; 2 is Lin et al.'s default).
     """
 
     branch_dims: tuple[int, ...] = (ORI_FC, HALF_FC)
