@@ -40,17 +40,19 @@ def test_too_few_pairs_are_not_run_or_inconclusive():
 
 
 def test_claims_are_validated_when_declared():
-    base = {"components": {"dataset": "toy"}}
+    base, toy = {}, {"components": {"dataset": "toy"}}
     cpu = {"cpu": Scale(seeds=(0,))}
     with pytest.raises(ConfigError, match="needs baseline_metric"):
-        Claim("x", "p", "s", "T1", "e", "war", "greater", 0, (Arm("a"),), base, cpu)
+        Claim("x", "p", "s", "T1", "e", "war", "greater", 0, (Arm("a"),), base, toy, cpu)
     with pytest.raises(ConfigError, match="direction"):
-        Claim("x", "p", "s", "T1", "e", "war", "up", 0, (Arm("a"), Arm("b")), base, cpu)
+        Claim("x", "p", "s", "T1", "e", "war", "up", 0, (Arm("a"), Arm("b")), base, toy, cpu)
     with pytest.raises(ConfigError, match="'cpu' scale"):
-        Claim("x", "p", "s", "T1", "e", "war", "greater", 0, (Arm("a"), Arm("b")), base, {})
+        Claim("x", "p", "s", "T1", "e", "war", "greater", 0, (Arm("a"), Arm("b")), base, toy, {})
     with pytest.raises(ConfigError, match="unknown component kind 'inptu'"):
         Claim("x", "p", "s", "T1", "e", "war", "greater", 0, (Arm("a", {"components": {"inptu": "rgb"}}), Arm("b")),
-              base, cpu)
+              base, toy, cpu)
+    with pytest.raises(ConfigError, match="must name its dataset"):
+        Claim("x", "p", "s", "T1", "e", "war", "greater", 0, (Arm("a"), Arm("b")), base, {}, cpu)
 
 
 def test_a_claim_is_a_sweep_over_arms_and_seeds(registry):
@@ -100,3 +102,19 @@ def test_run_then_judge_both_kinds_of_claim(registry, dirs, one_torch_thread):
     assert page.startswith("# Paper claims") and "`ferbench claims toy --run --scale cpu`" in page
     assert "toy/masks-a-third" in page and "| toy " in page
     assert render_results([result], "csv").splitlines()[0].startswith("plugin,claim")
+
+
+def test_every_paper_plugin_declares_claims_that_resolve(registry):
+    """Each paper plugin declares at least one claim; every run of every scale builds a valid config
+    (components exist, options parse) without loading any data."""
+    from ferbench.engine.assemble import resolve
+    from ferbench.engine.config import config_from_dict
+
+    claims = [c for c in registry.claims() if c.plugin != "toy"]
+    assert {c.plugin for c in claims} >= {"ifercv", "ceflnet", "sna", "relgan", "recentral3d"}
+    assert len({c.key for c in claims}) == len(claims)
+    for claim in claims:
+        for scale in claim.scales:
+            for real in (False, True) if claim.real else (False,):
+                for run in claim_sweep(claim, scale, real=real).expand():
+                    resolve(config_from_dict(run.config, registry), registry)

@@ -143,15 +143,15 @@ def ferbench_selectors():
 def _claims():
     from ferbench.claims import Arm, Claim, Scale
 
-    base = {"components": {"dataset": "toy"}, "options": {"input": {"frames": 2, "size": 32, "hflip": "false"}},
-            "train": {"epochs": 1, "batch_size": 8}}
+    base = {"options": {"input": {"frames": 2, "size": 32, "hflip": "false"}}, "train": {"epochs": 1, "batch_size": 8}}
+    toy = {"components": {"dataset": "toy"}}
     cpu = {"cpu": Scale(seeds=(0, 1), folds=(0, 1, 2))}
     return [
         Claim("wide-beats-narrow", "toy", "a wider CNN is better", "Table 0", "+1 point", "war", "greater", 1.0,
               (Arm("wide", {"options": {"backbone": {"width": 8}}}), Arm("narrow", {"options": {"backbone": {"width": 2}}})),
-              base, cpu),
+              base, toy, cpu),
         Claim("masks-a-third", "toy", "drop-class0 keeps two thirds", "Sec. 0", "66.7 %", "toy_kept", "equal", 5.0,
-              (Arm("drop-class0", {"components": {"selector": "drop-class0"}}),), base, cpu,
+              (Arm("drop-class0", {"components": {"selector": "drop-class0"}}),), base, toy, cpu,
               baseline_metric="toy_expected"),
     ]
 

@@ -108,11 +108,11 @@ def claim_sweep(claim: Claim, scale: str, *, real: bool = False) -> SweepSpec:
     if real and not claim.real:
         raise ConfigError(f"claim '{claim.key}' declares no real-dataset setting")
     s = claim.scales[scale]
-    layers = [claim.base, s.config] + ([claim.real] if real else [])
-    base = merge_config_dicts(*layers)
+    base = merge_config_dicts(claim.base, claim.real if real else claim.synthetic, s.config)
     if s.folds is not None:
         base["folds"] = list(s.folds)
-    arms = Axis(("arm",), tuple(({"label": a.label, **a.config},) for a in claim.arms), layer=True)
+    arms = Axis(("arm",), tuple(({"label": a.label, **merge_config_dicts(a.config, s.arm_config.get(a.label, {}))},)
+                                for a in claim.arms), layer=True)
     seeds = Axis(("seed",), tuple((seed,) for seed in s.seeds))
     return SweepSpec(sweep_name(claim, scale, real), base, (arms, seeds), source=f"claim '{claim.key}'")
 

@@ -25,12 +25,14 @@ class Scale:
     Attributes:
         seeds: seeds to run each arm with.
         folds: folds of each seed (None = every fold of the protocol).
-        config: a config layer for this scale (CPU-sized epochs and image sizes, say).
+        config: a config layer for this scale (CPU-sized epochs and image sizes, say), for every arm.
+        arm_config: arm label -> a further layer for that arm only at this scale (a GAN's steps, say).
     """
 
     seeds: tuple[int, ...]
     folds: tuple[int, ...] | None = None
     config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    arm_config: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,11 +63,13 @@ class Claim:
         direction: ``greater`` (A > B), ``less`` (A < B), or ``equal`` (|A - B| < min_effect).
         min_effect: the smallest effect that counts (metric units, >= 0); for ``equal``, the margin.
         arms: (A, B), or (A,) with ``baseline_metric``.
-        base: the config dict both arms start from (dataset, shared recipe).
+        base: the config dict both arms start from (the shared recipe: components, options, train).
+        synthetic: the dataset layer on SynthFER (``{"components": {"dataset": "synthetic"},
+            "options": {"dataset": {"identity_bias": 0.8}}}``).
         scales: ``"cpu"`` and ``"gpu"`` (at least ``"cpu"``): seeds, folds, config layer.
         baseline_metric: for one-arm claims: compare ``metric`` with this metric of the same records.
-        real: config layer that puts the claim on the paper's real dataset (e.g. its dataset name);
-            ``ferbench claims --real --root PATH`` runs it for users who have the data.
+        real: the dataset layer of the paper's real dataset, used instead of ``synthetic`` by
+            ``ferbench claims --real --root PATH`` (for users who have the data).
         plugin: filled in by the registry.
     """
 
@@ -79,6 +83,7 @@ class Claim:
     min_effect: float
     arms: tuple[Arm, ...]
     base: Mapping[str, Any]
+    synthetic: Mapping[str, Any]
     scales: Mapping[str, Scale]
     baseline_metric: str = ""
     real: Mapping[str, Any] = dataclasses.field(default_factory=dict)
@@ -97,10 +102,19 @@ class Claim:
         if "cpu" not in self.scales:
             raise ConfigError(f"{where}: needs at least a 'cpu' scale")
         check_config_dict(self.base, f"{where} base")
+        for name, layer in (("synthetic", self.synthetic), ("real", self.real)):
+            check_config_dict(layer, f"{where} {name}")
+            if (layer or name == "synthetic") and "dataset" not in layer.get("components", {}):
+                raise ConfigError(f"{where}: the {name} layer must name its dataset in components")
         for arm in self.arms:
             check_config_dict(arm.config, f"{where} arm '{arm.label}'")
-        for scale in self.scales.values():
-            check_config_dict(scale.config, f"{where} scale")
+        labels = {a.label for a in self.arms}
+        for name, scale in self.scales.items():
+            check_config_dict(scale.config, f"{where} scale {name}")
+            for label, layer in scale.arm_config.items():
+                if label not in labels:
+                    raise ConfigError(f"{where}: scale {name} configures arm '{label}', which is not an arm")
+                check_config_dict(layer, f"{where} scale {name} arm {label}")
 
     @property
     def key(self) -> str:

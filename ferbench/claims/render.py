@@ -26,7 +26,7 @@ def _num(x: float, sign: bool = True) -> str:
 
 def _direction(c: Claim) -> str:
     if c.direction == "equal":
-        return f"|A - B| < {c.min_effect:g}"
+        return f"abs(A - B) < {c.min_effect:g}"
     return f"{'A - B' if len(c.arms) == 2 else 'metric - baseline'} {'>' if c.direction == 'greater' else '<'} " + \
         (f"{'+' if c.direction == 'greater' else '-'}{c.min_effect:g}" if c.min_effect else "0")
 
@@ -88,7 +88,8 @@ inconclusive, {counts['not run']} not run.
         if r.effect:
             means = f" Means: {_num(r.mean_a, False)} vs {_num(r.mean_b, False)}."
         details.append(f"- `{c.key}` on `{r.dataset}`, seeds {seeds}, folds {folds}: {arms}; "
-                       f"shared: `{_layer(c.base)}`, scale: `{_layer(s.config) if s else ''}`.{means}")
+                       f"shared: `{_layer(c.base)}`, data: `{_layer(c.synthetic)}`, "
+                       f"scale: `{_layer(s.config) if s else ''}`.{means}")
     return head + render_results(results, "md") + "\n".join(details) + "\n"
 
 

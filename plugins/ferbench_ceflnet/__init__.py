@@ -35,3 +35,10 @@ def ferbench_reported_results() -> list[ReportedResult]:
 
 
 __all__ = ["CEFLNetAggregator", "EIANOptions", "build_eian"]
+
+
+@hookimpl
+def ferbench_claims():
+    from .claims import claims
+
+    return claims()

@@ -14,13 +14,14 @@ from typing import Literal
 import torch
 from torch import nn
 
-from ferbench.components import Aggregator, AggregatorOutput
+from ferbench.components import Aggregator, AggregatorOutput, FoldReport
 from ferbench.errors import IncompatibleCombinationError, OptionError
 
 from .cfe import ClipFeatureEncoder
 from .cfe_code import CodeClipFeatureEncoder
 from .eian import EmotionalIntensityActivation, emotion_rich_clip, eq11_loss
 from .eian_code import CodeClipAttention, code_head
+from .localisation import apex_clip_metrics
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,6 +144,10 @@ class CEFLNetAggregator(Aggregator):
             embedding = (r * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True).clamp_min(1.0)
             logits = self.classifier(self.dropout(embedding))
         return AggregatorOutput(embedding=embedding, logits=logits, extras=extras)
+
+    def fold_metrics(self, report: FoldReport) -> dict[str, float]:
+        """Table 7: how often P_e is the apex clip (``pe_apex_hit``), beside chance and a position prior."""
+        return apex_clip_metrics(report, self.options.clips, self.options.frames_per_clip)
 
     def classification_loss(self, output: AggregatorOutput, target: torch.Tensor) -> torch.Tensor | None:
         """Eq. 11 per video [B] (None with loss=ce: the run's loss is used)."""

@@ -50,3 +50,10 @@ def ferbench_disentanglers() -> list[ComponentSpec]:
 @hookimpl
 def ferbench_reported_results() -> list[ReportedResult]:
     return reported_results()
+
+
+@hookimpl
+def ferbench_claims():
+    from .claims import claims
+
+    return claims()

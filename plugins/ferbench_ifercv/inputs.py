@@ -233,7 +233,10 @@ class CompressedInput:
                 x[:, -2] = -x[:, -2]  # dx changes sign under a mirror
             side = {k: v.flip(-1) for k, v in side.items()}
         known = loaded["apex_known"].float() if "apex_known" in loaded else torch.ones(1)
-        return {"x": x.contiguous(), **{k: v.contiguous() for k, v in side.items()}, "apex_known": known}
+        out = {"x": x.contiguous(), **{k: v.contiguous() for k, v in side.items()}, "apex_known": known}
+        if self.holds != "iframe":  # the source frame of each sampled P-frame (Evaluation.frame_index)
+            out["frame_index"] = loaded["p_index"][idx].long()
+        return out
 
 
 def builder(kind: str):

@@ -37,3 +37,10 @@ def ferbench_backbones() -> list[ComponentSpec]:
 @hookimpl
 def ferbench_reported_results():
     return reported_results()
+
+
+@hookimpl
+def ferbench_claims():
+    from .claims import claims
+
+    return claims()
