@@ -6,7 +6,7 @@ is trained with the Eq. 11 loss from video labels only (200 Adam steps, batch
 32, lr 1e-2). It is then scored on 1000 new videos: classification accuracy
 (chance 33.3 %) and how often P_e (Eq. 6) is the informative clip (chance
 14.3 %). This isolates the aggregator from backbone learning. See
-``ceflnet_synthetic.py`` for the end-to-end measurement on SynthFER videos.
+``ferbench claims ceflnet`` for the end-to-end measurements on SynthFER videos.
 
     python benchmarks/ceflnet_feature_localisation.py [--seeds 0,1,2]
 """
