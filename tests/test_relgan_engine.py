@@ -109,3 +109,12 @@ def test_synthfer_pairs_have_target_identity_and_source_expression(registry, dir
     # the bank keeps the frames nearest the apex (SynthFER default profile: apex last)
     x = ds.cache.rep.sample(ds.cache.get(bank.samples[0]), train=False, generator=torch.Generator().manual_seed(0))["x"]
     assert torch.equal(bank.frames[1], x[-1].half())
+
+
+def test_a_backbone_without_the_required_capability_fails_at_assembly(registry, tmp_path):
+    """relgan's stage hands G_es to the backbone: ComponentSpec.requires makes that link part of the contract."""
+    config = make_config({"dataset": "synthetic-tiny", "disentangler": "relgan", "backbone": "small-cnn"},
+                         registry=registry, cache_dir=str(tmp_path / "c"), output_dir=str(tmp_path / "o"))
+    with pytest.raises(IncompatibleCombinationError,
+                       match="disentangler 'relgan' needs a backbone that implements TakesPretrainedEncoder.*small-cnn"):
+        Runner(config, registry, progress=False, log=lambda s: None)

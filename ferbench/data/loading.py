@@ -24,13 +24,9 @@ from torch.utils.data import Dataset, Sampler
 
 from ..components import Batch, InputRepresentation
 from ..fileio import atomic_torch_save
+from ..seeding import mix_seed
 from ..options import stable_hash
 from .manifest import Sample
-
-
-def mix_seed(*parts: int) -> int:
-    """A 63-bit seed derived from integers (order-sensitive)."""
-    return int(stable_hash([int(p) for p in parts], length=15), 16)
 
 
 class InputCache:

@@ -25,7 +25,8 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from ..components import Evaluation, StageContext
-from ..data.loading import EpochSampler, FERDataset, collate, mix_seed
+from ..data.loading import EpochSampler, FERDataset, collate
+from ..seeding import mix_seed
 from ..errors import CheckpointError, FerbenchError
 from ..fileio import atomic_torch_save
 from ..kinds import STAGE_KINDS

@@ -30,7 +30,6 @@ and decoder exist only for training.
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -42,6 +41,7 @@ from torch.func import functional_call
 from ferbench.components import Batch, Disentangler, ModelContext, ModelOutput, Stage, StageContext
 from ferbench.errors import IncompatibleCombinationError, OptionError
 from ferbench.options import stable_hash
+from ferbench.paths import cache_path
 
 from .identity import FaceNetEncoder, PretrainSpec, SyntheticFaceEncoder, pretrain_synthetic_encoder
 
@@ -65,7 +65,7 @@ class IFERCVOptions:
         encoder_subjects: synthetic identities generated (incl. the held-out ones).
         encoder_heldout: identities held out to report the encoder's verification accuracy.
         encoder_epochs: ArcFace pre-training epochs.
-        encoder_cache: folder of the cached encoder ('' = run's SynthFER cache, $FERBENCH_CACHE, ~/.cache/ferbench).
+        encoder_cache: folder of the cached encoder ('' = the run's cache directory).
     """
 
     identity: Literal["synthetic", "facenet"] = "synthetic"
@@ -158,12 +158,10 @@ class ApexDecoder(nn.Module):
 
 
 def _cache_root(options: IFERCVOptions, ctx: ModelContext) -> Path:
+    """``encoder_cache``, else the run's cache directory (``ModelContext.cache_dir``), else ferbench's default."""
     if options.encoder_cache:
         return Path(options.encoder_cache).expanduser()
-    info = ctx.manifest.info or {}
-    if info.get("generator") == "SynthFER" and ctx.manifest.root:
-        return Path(ctx.manifest.root).parent.parent  # <cache_dir>/synthetic/<name>-<hash>
-    return Path(os.environ.get("FERBENCH_CACHE", "~/.cache/ferbench")).expanduser()
+    return ctx.cache_dir if ctx.cache_dir is not None else cache_path()
 
 
 class IFERCVDisentangler(Disentangler):

@@ -10,7 +10,7 @@ paper's peak images). See README.md in this folder.
 
 from __future__ import annotations
 
-from ferbench.components import ComponentSpec
+from ferbench.components import ComponentSpec, TakesPretrainedEncoder
 from ferbench.hookspecs import hookimpl
 
 from .components import build_cnn, build_encoder, build_mlp, build_relgan
@@ -45,7 +45,8 @@ def ferbench_aggregators() -> list[ComponentSpec]:
 def ferbench_disentanglers() -> list[ComponentSpec]:
     return [ComponentSpec("disentangler", "relgan", build_relgan, RelGANOptions,
                           "REL-GAN face-reenactment pre-training (cached stage), then G_es frozen in relgan-encoder", paper=PAPER,
-                          companions={"input": "rgb-peak", "backbone": "relgan-encoder", "aggregator": "relgan-mlp"})]
+                          companions={"input": "rgb-peak", "backbone": "relgan-encoder", "aggregator": "relgan-mlp"},
+                          requires={"backbone": TakesPretrainedEncoder})]
 
 
 @hookimpl

@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ferbench.builtin.aggregator_mean import masked_mean
+from ferbench.nn import masked_mean
 from ferbench.components import Aggregator, AggregatorOutput, Backbone, InputSignature
 from ferbench.errors import IncompatibleCombinationError
 from ferbench.losses import cross_entropy, focal_loss
