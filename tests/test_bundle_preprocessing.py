@@ -9,7 +9,7 @@ import pytest
 
 from ferbench.bundle.preprocessing import SYNTHFER_MARGIN, Preprocessing, preprocessing_of
 from ferbench.data.manifest import Manifest, ProtocolSpec, Sample
-from ferbench.datasets.adapters.base import PrepareOptions
+from ferbench.prepare.options import PrepareOptions
 from bundle_fixtures import trained_run
 
 

@@ -17,7 +17,7 @@ from ferbench.options import build_options
 from ferbench.plugins import Registry
 from ferbench.prepare.align import align_frame
 from ferbench.prepare.encode import write_h264
-from ferbench.prepare.cleanup import fill_gaps, fill_short_gaps, smooth
+from ferbench.prepare.cleanup import fill_gaps, smooth
 from test_datasets_adapters import AFEW_FOLDERS, synth_faces, write_afew, write_images, write_video
 
 

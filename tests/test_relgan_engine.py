@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from ferbench.data.loading import FERDataset, InputCache
 from ferbench.engine.assemble import assemble, resolve
 from ferbench.engine.config import make_config
 from ferbench.engine.runner import Runner

@@ -32,7 +32,6 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
 import torch
 
 from ferbench.engine.config import make_config

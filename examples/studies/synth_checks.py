@@ -16,7 +16,6 @@ import argparse
 import tempfile
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 from PIL import Image

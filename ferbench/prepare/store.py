@@ -30,9 +30,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..data.manifest import Manifest, Sample
+from ..data.manifest import Manifest, Sample, apex_index
 from ..data.video import IMAGE_SUFFIXES
 from ..options import stable_hash
+from .options import PrepareOptions
 
 #: bump when a change to prepare changes its output (gives a new prepared folder; markers of
 #: other versions are refused). 2: injective item names, checked markers, face-fraction tracks.
@@ -47,7 +48,6 @@ NOT_HASHED = ("prepared",)
 
 def prepare_fields(options: Any) -> dict[str, Any]:
     """The prepare option values of an adapter's options (``PrepareOptions`` fields), as a dict."""
-    from ..datasets.adapters.base import PrepareOptions
 
     names = [f.name for f in dataclasses.fields(PrepareOptions) if f.name not in NOT_HASHED]
     return {n: getattr(options, n) for n in names}
@@ -139,7 +139,6 @@ def remap_to_prepared(manifest: Manifest, pdir: Path) -> Manifest:
     path), ``landmarks5`` (the npz file) and ``face_fraction``; videos get
     ``num_frames`` and, under the adapter's apex convention, ``apex``.
     """
-    from ..datasets.adapters.layout import apex_index
 
     convention = manifest.info.get("apex_convention")
     samples, dropped, stale = [], [], []

@@ -26,7 +26,7 @@ from ..errors import ConfigError, FerbenchError
 from ..metrics import format_mean_std, summarize
 from ..plugins import Registry
 from ..results import FoldRecord, ResultsStore
-from .jobs import JobResult, RunJob, ingest_records, read_record_files
+from .jobs import RunJob, ingest_records, read_record_files
 from .launchers import Launcher
 from .spec import PlannedRun, SweepSpec
 

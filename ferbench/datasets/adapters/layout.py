@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ...data.manifest import Sample
+from ...data.manifest import Sample, apex_index
 from ...data.video import IMAGE_SUFFIXES
 from ...errors import DatasetLayoutError
 
@@ -163,17 +163,6 @@ def subdirs(folder: Path) -> list[Path]:
     """Sub-folders of ``folder`` (hidden ones skipped), in natural order."""
     return sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")),
                   key=lambda p: natural_key(p.name))
-
-
-def apex_index(convention: str | None, num_frames: int | None) -> int | None:
-    """Apex frame under a convention: ``"last"`` (CK+, Oulu), ``"middle"`` (MMI), else None."""
-    if num_frames is None or num_frames < 1 or convention is None:
-        return None
-    if convention == "last":
-        return num_frames - 1
-    if convention == "middle":
-        return num_frames // 2
-    raise ValueError(f"unknown apex convention {convention!r}")
 
 
 def subject_sequences(parent: Path, classes: list[str], apex_convention: str) -> list[Sample]:
