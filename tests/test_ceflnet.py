@@ -18,12 +18,6 @@ from ferbench_ceflnet.eian import EmotionalIntensityActivation, emotion_rich_cli
 from ferbench_ceflnet.plots import plot_activation_map
 
 
-def test_eian_conforms(registry):
-    spec = registry.get("aggregator", "eian")
-    assert spec.paper == "ceflnet"
-    assert check_component(spec, frames=35)
-
-
 @pytest.mark.parametrize("switches", [{"sal": False}, {"lrl": False}, {"eian": False}, {"loss": "ce"}])
 def test_ablation_variants_conform(switches):
     import dataclasses
