@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping
 
 from ..errors import ConfigError, IncompatibleCombinationError
 from ..kinds import DEFAULT_COMPONENTS, KINDS, kind_spec
-from ..options import RUNTIME, build_options, options_to_dict, stable_hash
+from ..options import ADDED_LATER, RUNTIME, build_options, options_to_dict, stable_hash
 from ..paths import default_cache_dir, default_output_dir
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -103,7 +103,7 @@ class TrainOptions:
     momentum: float = 0.9
     schedule: Literal["cosine", "step", "none"] = "cosine"
     warmup_epochs: int = 1
-    cosine_period: int = 0
+    cosine_period: int = dataclasses.field(default=0, metadata=ADDED_LATER)
     step_size: int = 10
     gamma: float = 0.1
     loss: Literal["ce", "focal"] = "ce"
@@ -118,7 +118,7 @@ class TrainOptions:
     val_fraction: float = 0.0
     select: Literal["last", "best-val"] = "last"
     patience: int = 0
-    identity_probe: bool = False
+    identity_probe: bool = dataclasses.field(default=False, metadata=ADDED_LATER)
 
     def __post_init__(self) -> None:
         problems = []
@@ -238,9 +238,6 @@ class RunConfig:
             for k, c in sorted(self.components.items())
         }
         train = options_to_dict(self.train, runtime=False)
-        for later in ("identity_probe", "cosine_period"):  # added later: absent at the default keeps earlier hashes
-            if not train.get(later):
-                train.pop(later, None)
         return stable_hash({"components": comps, "train": train, "seed": self.seed, "root": self.root})
 
 
