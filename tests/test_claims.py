@@ -118,3 +118,23 @@ def test_every_paper_plugin_declares_claims_that_resolve(registry):
             for real in (False, True) if claim.real else (False,):
                 for run in claim_sweep(claim, scale, real=real).expand():
                     resolve(config_from_dict(run.config, registry), registry)
+
+
+@pytest.mark.parametrize("text,needle", [
+    ('paper = "p"\n[[claims]]\nname = "x"\ncolour = 1\n', "unknown key"),
+    ('paper = "p"\n[[claims]]\nname = "x"\nstatement = "s"\n', "missing"),
+    ('paper = "p"\n[[claims]]\nname = "x"\nstatement = "s"\nsource = "T"\nmetric = "war"\ndirection = "greater"\n'
+     'arms = [{label = "a"}, {label = "b"}]\nsynthetic = "nope"\nscales = {cpu = {seeds = [0]}}\n',
+     "no dataset layer named 'nope'"),
+    ('paper = "p"\n[[claims]]\nname = "x"\nstatement = "s"\nsource = "T"\nmetric = "war"\ndirection = "greater"\n'
+     'arms = [{components = {}}]\nsynthetic = {components = {dataset = "toy"}}\nscales = {cpu = {seeds = [0]}}\n',
+     "an arm is a table with a label"),
+    ("paper = \n", "claims file"),
+])
+def test_claims_files_are_checked_when_loaded(tmp_path, text, needle):
+    from ferbench.claims import load_claims
+
+    path = tmp_path / "claims.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=needle):
+        load_claims(path)

@@ -9,7 +9,10 @@ the ``rgb`` input: ``--input-opt sampling=clips``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ferbench.components import ComponentSpec, ReportedResult
+from ferbench.claims import load_claims
 from ferbench.hookspecs import hookimpl
 
 from .aggregator import CEFLNetAggregator, EIANOptions, build_eian
@@ -39,6 +42,5 @@ __all__ = ["CEFLNetAggregator", "EIANOptions", "build_eian"]
 
 @hookimpl
 def ferbench_claims():
-    from .claims import claims
-
-    return claims()
+    """The paper's central effects, declared in claims.toml beside this file."""
+    return load_claims(Path(__file__).with_name("claims.toml"))

@@ -9,7 +9,10 @@ README.md in this folder.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ferbench.components import ComponentSpec, ReportedResult
+from ferbench.claims import load_claims
 from ferbench.hookspecs import hookimpl
 
 from .backbone import IFERCVCNNOptions, build_ifercv_cnn
@@ -54,6 +57,5 @@ def ferbench_reported_results() -> list[ReportedResult]:
 
 @hookimpl
 def ferbench_claims():
-    from .claims import claims
-
-    return claims()
+    """The paper's central effects, declared in claims.toml beside this file."""
+    return load_claims(Path(__file__).with_name("claims.toml"))

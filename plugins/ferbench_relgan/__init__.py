@@ -10,7 +10,10 @@ paper's peak images). See README.md in this folder.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ferbench.components import ComponentSpec, TakesPretrainedEncoder
+from ferbench.claims import load_claims
 from ferbench.hookspecs import hookimpl
 
 from .components import build_cnn, build_encoder, build_mlp, build_relgan
@@ -56,6 +59,5 @@ def ferbench_reported_results():
 
 @hookimpl
 def ferbench_claims():
-    from .claims import claims
-
-    return claims()
+    """The paper's central effects, declared in claims.toml beside this file."""
+    return load_claims(Path(__file__).with_name("claims.toml"))

@@ -8,7 +8,10 @@ See README.md in this folder.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ferbench.components import ComponentSpec
+from ferbench.claims import load_claims
 from ferbench.hookspecs import hookimpl
 
 from .input_gray112 import Gray112Options, build_gray112
@@ -49,6 +52,5 @@ def ferbench_reported_results():
 
 @hookimpl
 def ferbench_claims():
-    from .claims import claims
-
-    return claims()
+    """The paper's central effects, declared in claims.toml beside this file."""
+    return load_claims(Path(__file__).with_name("claims.toml"))
