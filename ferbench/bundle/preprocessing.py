@@ -18,6 +18,7 @@ import statistics
 from typing import Any, Literal
 
 from ..data.manifest import Manifest
+from ..prepare.options import FACE_TRACK_DOC, FaceTrackOptions
 
 #: SynthFER frames show the face at about this margin (frame side / side of the MTCNN box):
 #: the median over synthetic-tiny (64 px) and synthetic (112 px) clips is 1.46-1.52
@@ -31,44 +32,23 @@ Source = Literal["prepared", "generated", "raw"]
 
 
 @dataclasses.dataclass(frozen=True)
-class Preprocessing:
-    """The face framing of the training media (``model.json``'s ``preprocessing``).
-
-    Attributes:
+class Preprocessing(FaceTrackOptions):
+    __doc__ = ("The face framing of the training media (``model.json``'s ``preprocessing``): the face-track "
+               "settings below, plus where the media came from.\n\n    Attributes:" + FACE_TRACK_DOC + """
         source: "prepared" (``ferbench prepare`` face tracks), "generated" (SynthFER face crops)
             or "raw" (the dataset's files as they are; prediction still crops faces).
-        face_size: side of the square face crop, pixels.
-        margin: crop side / larger side of the MTCNN box.
         alignment: "eyes": the crop is rotated so the eyes are level.
         colour: channel order of decoded frames ("RGB" everywhere in ferbench).
-        smooth: moving-average window over frames for boxes and landmarks.
-        min_face: smallest face MTCNN looks for, pixels of the detection-scale frame.
-        max_gap: longest run of frames without the face that is bridged (interpolated).
-        min_face_fraction: fraction of frames with a face a clip (a prediction window) needs.
-        detect_side: frames whose longer side exceeds this are downscaled for detection, pixels.
-        gop: GOP of the face-track video (an I-frame every gop frames).
-        crf: libx264 constant rate factor of the face-track video.
-        fps: frame rate written for image sequences.
         modality: "video" or "image": what the model was trained on.
         window_frames: frames per prediction window: the median length of the training media.
         apex_position: where the training media's apex frame lies, as a fraction of the clip (0 = first
             frame, 1 = last; the median over samples), or None when the dataset does not mark apexes.
             Prediction marks the same relative frame of each window (inputs that pick the apex read it).
-    """
+""")
 
     source: Source = "prepared"
-    face_size: int = 112
-    margin: float = 1.3
     alignment: Literal["eyes"] = "eyes"
     colour: Literal["RGB"] = "RGB"
-    smooth: int = 5
-    min_face: int = 20
-    max_gap: int = 8
-    min_face_fraction: float = 0.5
-    detect_side: int = 360
-    gop: int = 12
-    crf: int = 18
-    fps: int = 25
     modality: Literal["video", "image"] = "video"
     window_frames: int = DEFAULT_WINDOW_FRAMES
     apex_position: float | None = None
@@ -105,15 +85,12 @@ def preprocessing_of(manifest: Manifest, dataset_options: Any) -> Preprocessing:
     """
     window = _window_frames(manifest)
     common = {"modality": manifest.modality, "window_frames": window, "apex_position": _apex_position(manifest)}
-    fields = {f.name for f in dataclasses.fields(dataset_options)} if dataclasses.is_dataclass(dataset_options) else set()
-    get = lambda name, default: getattr(dataset_options, name, default)  # noqa: E731
-    if {"face_size", "margin", "gop", "crf"} <= fields:
+    if isinstance(dataset_options, FaceTrackOptions):
         source: Source = "prepared" if manifest.info.get("prepared") else "raw"
-        return Preprocessing(source=source, face_size=get("face_size", 112), margin=float(get("margin", 1.3)),
-                             smooth=get("smooth", 5), min_face=get("min_face", 20), detect_side=get("detect_side", 360),
-                             max_gap=get("max_gap", 8), min_face_fraction=float(get("min_face_fraction", 0.5)),
-                             gop=get("gop", 12), crf=get("crf", 18), fps=get("fps", 25), **common)
+        return Preprocessing(source=source, **dataset_options.face_track(), **common)
+    fields = {f.name for f in dataclasses.fields(dataset_options)} if dataclasses.is_dataclass(dataset_options) else set()
     if {"size", "gop", "quality", "fps"} <= fields:
-        return Preprocessing(source="generated", face_size=get("size", 112), margin=SYNTHFER_MARGIN,
-                             gop=get("gop", 12), crf=get("quality", 18), fps=get("fps", 25), **common)
+        o = dataset_options
+        return Preprocessing(source="generated", face_size=o.size, margin=SYNTHFER_MARGIN, gop=o.gop, crf=o.quality,
+                             fps=o.fps, **common)
     return Preprocessing(source="raw", **common)

@@ -7,9 +7,9 @@
 """
 
 from .check import VERDICTS, ClaimResult, claim_sweep, evaluate_claim, run_claim, select_claims, verdict
-from .load import load_claims
+from .load import claims_hook, load_claims
 from .model import Arm, Claim, Scale
 from .render import claims_page, list_table, render_results
 
-__all__ = ["VERDICTS", "Arm", "Claim", "ClaimResult", "Scale", "claim_sweep", "claims_page", "evaluate_claim",
+__all__ = ["VERDICTS", "Arm", "Claim", "ClaimResult", "Scale", "claim_sweep", "claims_hook", "claims_page", "evaluate_claim",
            "list_table", "load_claims", "render_results", "run_claim", "select_claims", "verdict"]

@@ -85,6 +85,22 @@ def _arm(raw: Any, where: str) -> Arm:
     return Arm(str(raw["label"]), {k: v for k, v in raw.items() if k != "label"})
 
 
+def claims_hook(module_file: str | Path):
+    """A ``ferbench_claims`` hook implementation that loads ``claims.toml`` beside ``module_file``.
+
+    In a plugin's ``__init__.py``: ``ferbench_claims = claims_hook(__file__)``.
+    """
+    from ..hookspecs import hookimpl
+
+    path = Path(module_file).with_name("claims.toml")
+
+    @hookimpl
+    def ferbench_claims() -> list[Claim]:
+        return load_claims(path)
+
+    return ferbench_claims
+
+
 def load_claims(path: str | Path) -> list[Claim]:
     """The claims of a claims file (see the module docstring); every claim is validated.
 

@@ -9,10 +9,8 @@ README.md in this folder.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ferbench.components import ComponentSpec, ReportedResult
-from ferbench.claims import load_claims
+from ferbench.claims import claims_hook
 from ferbench.hookspecs import hookimpl
 
 from .backbone import IFERCVCNNOptions, build_ifercv_cnn
@@ -55,7 +53,5 @@ def ferbench_reported_results() -> list[ReportedResult]:
     return reported_results()
 
 
-@hookimpl
-def ferbench_claims():
-    """The paper's central effects, declared in claims.toml beside this file."""
-    return load_claims(Path(__file__).with_name("claims.toml"))
+#: the paper's central effects, declared as data in claims.toml beside this file
+ferbench_claims = claims_hook(__file__)

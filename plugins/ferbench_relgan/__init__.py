@@ -10,10 +10,8 @@ paper's peak images). See README.md in this folder.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ferbench.components import ComponentSpec, TakesPretrainedEncoder
-from ferbench.claims import load_claims
+from ferbench.claims import claims_hook
 from ferbench.hookspecs import hookimpl
 
 from .components import build_cnn, build_encoder, build_mlp, build_relgan
@@ -57,7 +55,5 @@ def ferbench_reported_results():
     return reported_results()
 
 
-@hookimpl
-def ferbench_claims():
-    """The paper's central effects, declared in claims.toml beside this file."""
-    return load_claims(Path(__file__).with_name("claims.toml"))
+#: the paper's central effects, declared as data in claims.toml beside this file
+ferbench_claims = claims_hook(__file__)

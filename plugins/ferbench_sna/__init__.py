@@ -8,10 +8,8 @@ See README.md in this folder.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ferbench.components import ComponentSpec
-from ferbench.claims import load_claims
+from ferbench.claims import claims_hook
 from ferbench.hookspecs import hookimpl
 
 from .input_gray112 import Gray112Options, build_gray112
@@ -50,7 +48,5 @@ def ferbench_reported_results():
     return reported_results()
 
 
-@hookimpl
-def ferbench_claims():
-    """The paper's central effects, declared in claims.toml beside this file."""
-    return load_claims(Path(__file__).with_name("claims.toml"))
+#: the paper's central effects, declared as data in claims.toml beside this file
+ferbench_claims = claims_hook(__file__)
