@@ -12,7 +12,7 @@ from ferbench.errors import FerbenchError, OptionError
 from ferbench.options import build_options
 from ferbench.testing import check_component
 from ferbench_relgan.input_peak import IMAGENET_MEAN, IMAGENET_STD
-from ferbench_relgan.input_peak import apex_window as peak_window
+from ferbench.data.frame_sampling import apex_window as peak_window
 from ferbench_relgan.losses import Lambdas, discriminator_loss, generator_loss
 from ferbench_relgan.networks import Decoder, Discriminator, Encoder, Generator, fit_to
 from ferbench_relgan.options import EncoderOptions, RelGANOptions

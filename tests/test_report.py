@@ -198,10 +198,12 @@ def test_claims_written_by_ferbench_claims_are_shown(tmp_path):
     from ferbench.compare import PairedEffect
     from ferbench.report.claims_page import claims_html
 
+    SYNTHETIC = {"components": {"dataset": "synthetic"}}
     claim = Claim("residual-helps", "ifercv", "residual beats rgb", "Table I", "+2.9 WAR points", "war", "greater",
-                  1.0, (Arm("residual"), Arm("rgb")), {}, {"cpu": Scale(seeds=(0, 1))}, plugin="ifercv")
+                  1.0, (Arm("residual"), Arm("rgb")), {}, SYNTHETIC, {"cpu": Scale(seeds=(0, 1))}, plugin="ifercv")
     one_arm = Claim("probe", "ifercv", "identity is removed", "Sec. IV", "lower", "identity_probe", "less", 5.0,
-                    (Arm("adv"),), {}, {"cpu": Scale(seeds=(0,))}, baseline_metric="identity_chance", plugin="ifercv")
+                    (Arm("adv"),), {}, SYNTHETIC, {"cpu": Scale(seeds=(0,))}, baseline_metric="identity_chance",
+                    plugin="ifercv")
     results = [ClaimResult(claim, "cpu", "synthetic", PairedEffect(6, 3.1, 1.2, 5.0, 0.03), 60.0, 56.9, "reproduced"),
                ClaimResult(one_arm, "cpu", verdict="not run", note="no records: run ferbench claims --run")]
     atomic_write_json(tmp_path / "claims.json", [r.as_dict("ferbench claims") for r in results])

@@ -18,7 +18,7 @@ from ferbench.errors import IncompatibleCombinationError, OptionError
 from ferbench.options import build_options
 from ferbench.testing import check_component
 from ferbench_sna.autoencoder import AsymmetricAutoencoder, ResBlock, loss_ae
-from ferbench_sna.input_gray112 import frame_window
+from ferbench.data.frame_sampling import apex_window
 from ferbench_sna.multiscale import FusionOptions, MultiScaleOptions, SNAFusion, SNAMultiScale
 from ferbench_sna.reported import reported_results
 from ferbench_sna.selector import SNASelector, neighbourhood_mask, symmetric_kl
@@ -225,8 +225,8 @@ def test_conformance(registry, dirs, tmp_path):
 
 
 def test_gray112_window_and_reported_rows(registry):
-    assert frame_window(16, 15, 3) == (13, 16) and frame_window(16, None, 3) == (13, 16)
-    assert frame_window(16, 8, 0) == (0, 16) and frame_window(5, 2, 10) == (0, 3)
+    assert apex_window(16, 15, 3) == (13, 16) and apex_window(16, None, 3) == (13, 16)
+    assert apex_window(16, 8, 0) == (0, 16) and apex_window(5, 2, 10) == (0, 3)
     rows = [r for r in registry.reported_results() if r.paper == "sna"]
     assert {r.dataset for r in rows} == {"affectnet", "ckplus", "oulu"}
     assert [(r.method, r.value) for r in rows] == [(r.method, r.value) for r in reported_results()]

@@ -9,7 +9,8 @@ plot lists the points, marking the ones on the front.
 from __future__ import annotations
 
 from .gather import BoardRow, ReportData
-from .html import esc, fmt_count, fmt_number, page, table, wrap_label
+from ..leaderboard import human_count
+from .html import esc, fmt_number, page, table, wrap_label
 from .index_page import row_page_name
 from .plots import CostPoint, cost_svg
 from .stats import pareto_front
@@ -38,7 +39,7 @@ def _dataset_block(name: str, rows: list[BoardRow], metric: str, title: str, lin
         if r.id in linked:
             label = f'<a href="{esc(row_page_name(r.id))}">{label}</a>'
         body.append([label, f'<span class="badge {esc(r.kind)}">{esc(r.kind)}</span>',
-                     fmt_number(getattr(r, metric)), esc(fmt_count(r.macs)), "yes" if i in front else ""])
+                     fmt_number(getattr(r, metric)), esc(human_count(r.macs)), "yes" if i in front else ""])
     listing = table(["combination", "kind", f"{title} %", "MACs/sample", "on front"], body, numeric=(2, 3),
                     cls="points")
     return (f'<div data-metric="{metric}"><figure class="plot-wide">{svg}<figcaption>{esc(title)} against MACs per '

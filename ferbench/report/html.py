@@ -17,7 +17,7 @@ from typing import Iterable
 from .. import __version__
 from .assets import CSS, SCRIPT, script_hash
 
-__all__ = ["esc", "page", "fmt_count", "fmt_mean_std", "fmt_number", "data_value", "wrap_label"]
+__all__ = ["esc", "page", "fmt_mean_std", "fmt_number", "data_value", "wrap_label"]
 
 #: (file name, title) of the pages in the navigation bar, in order
 NAV = (("index.html", "Leaderboards"), ("cost.html", "Accuracy vs cost"), ("claims.html", "Claims"))
@@ -31,17 +31,6 @@ def esc(value: object) -> str:
 def wrap_label(label: str) -> str:
     """An escaped combination label with break opportunities after ``+`` and ``,`` (long labels wrap)."""
     return esc(label).replace("+", "+<wbr>").replace(",", ",<wbr>")
-
-
-def fmt_count(value: float | None, digits: int = 2) -> str:
-    """1234567 -> ``"1.23M"``, 63.8e9 -> ``"63.80G"``; missing -> ``""``."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    v = float(value)
-    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if abs(v) >= size:
-            return f"{v / size:.{digits}f}{suffix}"
-    return f"{v:.0f}"
 
 
 def fmt_number(value: float | None, digits: int = 2) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Sequence
 
 from .gather import BoardRow, ReportData
-from .html import data_value, esc, fmt_count, fmt_mean_std, fmt_number, page, wrap_label
+from ..leaderboard import human_count
+from .html import data_value, esc, fmt_mean_std, fmt_number, page, wrap_label
 
 __all__ = ["index_html", "row_page_name"]
 
@@ -64,8 +65,8 @@ def _row_html(row: BoardRow, linked: bool) -> str:
     listed = f'<span class="sub">{"seed" if len(row.seeds) == 1 else "seeds"} {esc(seeds)}</span>' if seeds else ""
     cells.append(f'<td class="num"{data_value(float(len(row.seeds)) if row.seeds else None)}>'
                  f'{len(row.seeds) if row.seeds else ""}{listed}</td>')
-    cells.append(f'<td class="num"{data_value(row.params)}>{esc(fmt_count(row.params))}</td>')
-    cells.append(f'<td class="num"{data_value(row.macs)}>{esc(fmt_count(row.macs))}</td>')
+    cells.append(f'<td class="num"{data_value(row.params)}>{esc(human_count(row.params))}</td>')
+    cells.append(f'<td class="num"{data_value(row.macs)}>{esc(human_count(row.macs))}</td>')
     cells.append(f'<td class="num"{data_value(row.frames_per_s)}>{esc(fmt_number(row.frames_per_s, 1))}</td>')
     # data-label: the column's title, shown before the value where the phone layout stacks the cells
     cells = [c.replace("<td", f'<td data-label="{esc(COLUMNS[i][0])}"', 1) for i, c in enumerate(cells)]

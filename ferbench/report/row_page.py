@@ -17,7 +17,8 @@ from typing import Any
 
 from ..fileio import csv_text, read_json
 from .gather import FoldEntry, MeasuredRow
-from .html import esc, fmt_count, fmt_mean_std, fmt_number, page, table, wrap_label
+from ..leaderboard import human_count
+from .html import esc, fmt_mean_std, fmt_number, page, table, wrap_label
 from .plots import confusion_svg, curves_svg, recall_svg
 from .reproduce import reproduction
 from .stats import class_summary
@@ -96,8 +97,8 @@ def _cards(row: MeasuredRow) -> str:
     n = r.folds or 0
     items = [("WAR %", fmt_mean_std(r.war, r.war_std, n)), ("UAR %", fmt_mean_std(r.uar, r.uar_std, n)),
              ("macro-F1 %", fmt_mean_std(r.macro_f1, r.macro_f1_std, n)), ("fold records", str(n)),
-             ("seeds used", ",".join(map(str, r.seeds))), ("params", fmt_count(r.params)),
-             ("MACs / sample", fmt_count(r.macs)), ("frames / s", fmt_number(r.frames_per_s, 1))]
+             ("seeds used", ",".join(map(str, r.seeds))), ("params", human_count(r.params)),
+             ("MACs / sample", human_count(r.macs)), ("frames / s", fmt_number(r.frames_per_s, 1))]
     return '<div class="cards">' + "".join(
         f'<div class="card"><div class="k">{esc(k)}</div><div class="v">{esc(v) or "–"}</div></div>' for k, v in items
     ) + "</div>"
@@ -123,8 +124,8 @@ def _fold_table(row: MeasuredRow, files: RowFiles) -> str:
         body.append([
             esc(rec.seed), esc(rec.fold), _metric(m, "war"), _metric(m, "uar"), _metric(m, "macro_f1"),
             esc(rec.selection) + (f" (epoch {esc(selected)})" if selected is not None else ""),
-            esc(m.get("n_scored", "")), fmt_count(m.get("params") if isinstance(m.get("params"), (int, float)) else None),
-            fmt_count(m.get("macs") if isinstance(m.get("macs"), (int, float)) else None),
+            esc(m.get("n_scored", "")), human_count(m.get("params") if isinstance(m.get("params"), (int, float)) else None),
+            human_count(m.get("macs") if isinstance(m.get("macs"), (int, float)) else None),
             _metric(m, "frames_per_s", 1), _metric(rec.timings, "train_s", 1), esc(rec.created_at),
             " · ".join(links) or '<span class="muted">fold folder missing</span>',
         ])

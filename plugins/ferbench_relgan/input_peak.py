@@ -18,7 +18,7 @@ import dataclasses
 import torch
 
 from ferbench.components import InputSignature
-from ferbench.data.frame_sampling import segment_indices
+from ferbench.data.frame_sampling import apex_window, segment_indices
 from ferbench.data.manifest import Sample
 from ferbench.data.video import read_frames
 from ferbench.errors import OptionError
@@ -43,12 +43,6 @@ class PeakRGBOptions:
     size: int = 96
     apex_window: int = 3
     hflip: bool = True
-
-
-def apex_window(n: int, apex: int | None, k: int) -> tuple[int, int]:
-    """[lo, hi) of the ``k`` frames (of ``n``) ending at ``apex`` (None or < 0: the last frame)."""
-    end = n - 1 if apex is None or apex < 0 else min(int(apex), n - 1)
-    return max(0, end - k + 1), end + 1
 
 
 class PeakRGBInput:
