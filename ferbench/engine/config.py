@@ -302,14 +302,20 @@ def check_config_dict(raw: Mapping[str, Any], where: str = "config") -> dict[str
     return out
 
 
-def _check_components(value: Any, where: str) -> dict[str, str]:
+def _kind_table(value: Any, where: str, section: str, example: str) -> Mapping[str, Any]:
+    """``value`` as a table keyed by component kinds, or one line naming the unknown kind."""
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{where}: [components] must be a table of kind = name, like input = \"rgb\"; got {value!r}")
-    out = {}
-    for kind, name in value.items():
+        raise ConfigError(f"{where}: [{section}] must be a table keyed by component kind, like {example}; got {value!r}")
+    for kind in value:
         if kind not in KINDS:
-            raise ConfigError(f"{where}: unknown component kind '{kind}' in [components]{_suggest(kind, KINDS)} "
+            raise ConfigError(f"{where}: unknown component kind '{kind}' in [{section}]{_suggest(kind, KINDS)} "
                               f"(kinds: {', '.join(KINDS)})")
+    return value
+
+
+def _check_components(value: Any, where: str) -> dict[str, str]:
+    out = {}
+    for kind, name in _kind_table(value, where, "components", 'input = "rgb"').items():
         if name is None:
             continue
         if not isinstance(name, str) or not name:
@@ -320,13 +326,8 @@ def _check_components(value: Any, where: str) -> dict[str, str]:
 
 
 def _check_options(value: Any, where: str) -> dict[str, dict[str, Any]]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{where}: [options] must hold one table per kind, like [options.input]; got {value!r}")
     out = {}
-    for kind, opts in value.items():
-        if kind not in KINDS:
-            raise ConfigError(f"{where}: [options.{kind}] names an unknown component kind{_suggest(kind, KINDS)} "
-                              f"(kinds: {', '.join(KINDS)})")
+    for kind, opts in _kind_table(value, where, "options", "[options.input]").items():
         if not isinstance(opts, Mapping):
             raise ConfigError(f"{where}: [options.{kind}] must be a table of option = value, got {opts!r}")
         out[kind] = dict(opts)
