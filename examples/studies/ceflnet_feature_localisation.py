@@ -8,7 +8,7 @@ is trained with the Eq. 11 loss from video labels only (200 Adam steps, batch
 14.3 %). This isolates the aggregator from backbone learning. See
 ``ferbench claims ceflnet`` for the end-to-end measurements on SynthFER videos.
 
-    python benchmarks/ceflnet_feature_localisation.py [--seeds 0,1,2]
+    python examples/studies/ceflnet_feature_localisation.py [--seeds 0,1,2]
 """
 
 from __future__ import annotations

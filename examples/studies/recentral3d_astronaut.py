@@ -6,7 +6,7 @@ template) of in-plane rotated copies of the photo must recover the applied
 rotation. Writes plugins/ferbench_recentral3d/results/astronaut.{json,png}.
 
     pip install -e '.[mesh]'
-    python benchmarks/recentral3d_astronaut.py
+    python examples/studies/recentral3d_astronaut.py
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-RESULTS = Path(__file__).resolve().parents[1] / "plugins" / "ferbench_recentral3d" / "results"
+RESULTS = Path(__file__).resolve().parents[2] / "plugins" / "ferbench_recentral3d" / "results"
 ANGLES = (-30.0, -15.0, 10.0, 20.0, 30.0)
 
 

@@ -6,7 +6,7 @@ red) with the Procrustes-aligned landmarks overlaid; row 3: the same face
 without masking, for comparison. Writes
 plugins/ferbench_recentral3d/results/recentral3d_examples.png.
 
-    python benchmarks/recentral3d_figure.py
+    python examples/studies/recentral3d_figure.py
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-RESULTS = Path(__file__).resolve().parents[1] / "plugins" / "ferbench_recentral3d" / "results"
+RESULTS = Path(__file__).resolve().parents[2] / "plugins" / "ferbench_recentral3d" / "results"
 CACHE = Path("/tmp/recentral3d_cache")
 COLUMNS = 6
 

@@ -20,7 +20,7 @@ steps (and before training) reports:
 
 Usage (one thread, as measured in the README)::
 
-    python benchmarks/relgan_learning.py --steps 2000 --size 32 --base 8 --threads 1 --eval-every 250 \\
+    python examples/studies/relgan_learning.py --steps 2000 --size 32 --base 8 --threads 1 --eval-every 250 \\
         --gan-opt lr=5e-4 --gan-opt pixel_warmup=500 --out plugins/ferbench_relgan/results/learning/run.json
 """
 

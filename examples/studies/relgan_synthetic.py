@@ -30,8 +30,8 @@ trained end to end). Then:
 
 Usage (one process per seed, one thread, as measured in the README)::
 
-    python benchmarks/relgan_synthetic.py --seeds 0 --threads 1 --results /tmp/relgan_s0
-    python benchmarks/relgan_synthetic.py --merge /tmp/relgan_s0/summary.json,... \\
+    python examples/studies/relgan_synthetic.py --seeds 0 --threads 1 --results /tmp/relgan_s0
+    python examples/studies/relgan_synthetic.py --merge /tmp/relgan_s0/summary.json,... \\
         --results plugins/ferbench_relgan/results/synthetic_32px
 
 Writes ``summary.json`` and ``reenactment_grid_*.png`` into ``--results``.
@@ -56,7 +56,7 @@ from ferbench_relgan.pairs import FrameBank
 from relgan_common import (CLEAN, DATASET, DATASET_OPTS, NEUTRAL, encode, fixed_pairs, l1_report, probes, to_image,
                            transfer_retrieval)
 
-RESULTS = Path(__file__).resolve().parents[1] / "plugins" / "ferbench_relgan" / "results" / "synthetic_32px"
+RESULTS = Path(__file__).resolve().parents[2] / "plugins" / "ferbench_relgan" / "results" / "synthetic_32px"
 #: CPU-sized (2 shared cores): 32 px faces, all 8 frames (the GAN bank takes the last three, as the paper)
 INPUT = {"frames": "8", "size": "32"}
 #: G_es / G_et / G_de at a quarter of the paper's width (16, 32, 64, 128, 128)

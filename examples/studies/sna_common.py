@@ -1,4 +1,4 @@
-"""Shared settings of the sna measurements (benchmarks/sna_*.py): modest CPU-sized runs on SynthFER."""
+"""Shared settings of the sna measurements (examples/studies/sna_*.py): modest CPU-sized runs on SynthFER."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ferbench.plugins import Registry
 # cache is keyed by sample ids, seed and options only -- a fresh folder keeps autoencoders of the old videos out.
 CACHE = Path("/tmp/sna_cache-v2")
 OUT = Path("/tmp/sna_out")
-RESULTS = Path(__file__).resolve().parents[1] / "plugins" / "ferbench_sna" / "results"
+RESULTS = Path(__file__).resolve().parents[2] / "plugins" / "ferbench_sna" / "results"
 
 INPUT = {"frames": "1", "size": "64", "apex_window": "3"}  # 64x64 instead of 112 for the shared 2-core CPU
 BACKBONE = {"width": "0.25"}  # Table II channels x 0.25 for CPU

@@ -1,7 +1,7 @@
 """Figure 3 on SynthFER: originals, reconstructions H_d(H_e(I)), and several semantic neighbours
 H_d(H_e(I) + N) (Eq. 9), one column per class, from an autoencoder the sna stage trained and cached.
 
-    python benchmarks/sna_figure3.py [--ae /tmp/sna_cache-v2/sna-ae/sna-ae-<key>.pt] [--sigma 0.1] [--neighbours 3]
+    python examples/studies/sna_figure3.py [--ae /tmp/sna_cache-v2/sna-ae/sna-ae-<key>.pt] [--sigma 0.1] [--neighbours 3]
 
 Writes plugins/ferbench_sna/results/figure3_neighbours.png.
 """

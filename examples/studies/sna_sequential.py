@@ -5,7 +5,7 @@ four frames before the apex (apex-4 .. apex-1). A group is a Failure Case (FC)
 when any of its four frames is misclassified, a Consistent Failure Case (CFC)
 when all four are misclassified as the same class. With and without sna.
 
-    python benchmarks/sna_sequential.py [--seeds 0] [--epochs 6]
+    python examples/studies/sna_sequential.py [--seeds 0] [--epochs 6]
 
 Writes plugins/ferbench_sna/results/sequential.json.
 """

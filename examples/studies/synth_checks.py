@@ -7,7 +7,7 @@
    action units act: per class, mean |apex - first| inside the landmark boxes
    of the regions the class moves, divided by the mean elsewhere in the frame.
 
-    python benchmarks/synth_checks.py [--subjects 12] [--frames 6] [--cache-dir DIR]
+    python examples/studies/synth_checks.py [--subjects 12] [--frames 6] [--cache-dir DIR]
 """
 
 from __future__ import annotations
