@@ -101,7 +101,8 @@ def test_run_then_judge_both_kinds_of_claim(registry, dirs, one_torch_thread):
     page = claims_page([result, masked], "ferbench claims toy --run --scale cpu", "cpu")
     assert page.startswith("# Paper claims") and "`ferbench claims toy --run --scale cpu`" in page
     assert "toy/masks-a-third" in page and "| toy " in page
-    assert render_results([result], "csv").splitlines()[0].startswith("plugin,claim")
+    csv_lines = render_results([result], "csv").splitlines()
+    assert csv_lines[0].startswith("plugin,paper,name,statement") and "verdict" in csv_lines[0]
 
 
 def test_every_paper_plugin_declares_claims_that_resolve(registry):

@@ -48,11 +48,15 @@ def render_results(results: Sequence[ClaimResult], fmt: Literal["md", "csv", "js
     """The verdict table."""
     if fmt == "json":
         return json.dumps([r.as_dict(command) for r in results], indent=1, default=str) + "\n"
-    rows = result_rows(results)
-    if fmt == "csv":
-        return csv_text(HEADERS, rows)
-    cells = [[cell.replace("|", "\\|") for cell in row] for row in rows]
+    if fmt == "csv":  # raw values (numbers stay numbers), one column per field of claims.json
+        dicts = [r.as_dict(command) for r in results]
+        return csv_text(list(dicts[0]) if dicts else [], [[_csv_value(v) for v in d.values()] for d in dicts])
+    cells = [[cell.replace("|", "\\|") for cell in result] for result in result_rows(results)]
     return tabulate(cells, headers=HEADERS, tablefmt="github", disable_numparse=True) + "\n"
+
+
+def _csv_value(value):
+    return ";".join(map(str, value)) if isinstance(value, (list, tuple)) else value
 
 
 def claims_page(results: Sequence[ClaimResult], command: str, scale: str) -> str:
