@@ -135,6 +135,15 @@ class InputRepresentation(Protocol):
     ``sample`` is cheap and called every time a sample is drawn: it selects
     frames (random when ``train``, fixed otherwise, using ``generator``),
     augments and normalises, and returns ``{"x": [T, C, H, W] float32, ...side}``.
+    It may be handed memory-mapped (copy-on-write) tensors: index them, do not
+    hold on to them.
+
+    Optional method (not part of the checked protocol):
+    ``loaded_bytes(num_frames: int) -> int``: the bytes of the tensors ``load``
+    returns for a clip of ``num_frames`` decoded frames (1 for an image); an
+    upper estimate where the size depends on the content. The engine uses it to
+    say before a run starts when the disk cache would not fit; without it, the
+    check runs after the first sample is decoded.
     """
 
     signature: InputSignature
@@ -177,6 +186,16 @@ class Batch:
             subject=move(self.subject),
             index=move(self.index),
             side={k: move(v) for k, v in self.side.items()},
+        )
+
+    def pin_memory(self) -> "Batch":
+        """The batch in page-locked memory (DataLoader ``pin_memory=True``: faster, asynchronous copies to CUDA)."""
+        return Batch(
+            x=self.x.pin_memory(),
+            label=self.label.pin_memory(),
+            subject=self.subject.pin_memory(),
+            index=self.index.pin_memory(),
+            side={k: v.pin_memory() for k, v in self.side.items()},
         )
 
     def __len__(self) -> int:

@@ -74,6 +74,10 @@ class RGBInput:
         # only the options that change what load() returns
         return stable_hash({"size": self.options.size, "v": 1})
 
+    def loaded_bytes(self, num_frames: int) -> int:
+        """``load()`` keeps every frame: uint8 [N, 3, S, S]."""
+        return num_frames * 3 * self.options.size**2
+
     def load(self, sample: Sample) -> dict[str, torch.Tensor]:
         s = self.options.size
         frames = read_frames(sample.path, size=(s, s))

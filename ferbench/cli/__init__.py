@@ -18,7 +18,7 @@ from .. import __version__
 from ..errors import FerbenchError
 
 #: modules of ``ferbench.cli`` that contribute commands, in help order
-COMMAND_MODULES = ("components", "run", "results", "data")
+COMMAND_MODULES = ("components", "run", "results", "data", "cache")
 
 
 class Terminated(KeyboardInterrupt):
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # what a command re-launches (run --nproc)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return args.func(args)

@@ -1,0 +1,88 @@
+"""DataLoaders of a run: worker count, prefetching, pinned memory, sharding by rank.
+
+Workers draw exactly what the main process would (per-item generators are
+seeded from seed, epoch and sample position, and the epoch travels with each
+index), so results are the same for any ``num_workers``. Training loaders keep
+their workers alive between epochs (``persistent_workers``); evaluation loaders
+start theirs per pass. On CUDA, batches are collated into page-locked memory
+and copied with ``non_blocking=True`` (:meth:`~ferbench.components.Batch.to`).
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+from torch.utils.data import DataLoader
+
+from ..data.loading import EpochSampler, EpochTagged, FERDataset, collate, split_worker_memory
+from .config import TrainOptions
+
+#: most loader workers ``num_workers=auto`` starts per process
+MAX_AUTO_WORKERS = 8
+
+
+def cpu_count() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def resolve_workers(num_workers: int | str, *, processes_per_node: int = 1) -> int:
+    """Loader workers per process: ``auto`` = (cores - 1) shared between the node's processes, at most
+    :data:`MAX_AUTO_WORKERS`; an integer is taken as given."""
+    if num_workers != "auto":
+        return int(num_workers)
+    return max(0, min(MAX_AUTO_WORKERS, (cpu_count() - 1) // max(processes_per_node, 1)))
+
+
+def eval_batch_size(t: TrainOptions, device: torch.device | None) -> int:
+    """Evaluation batch size: ``eval_batch_size``, or batch_size (CPU) / 4 x batch_size (CUDA)."""
+    if t.eval_batch_size:
+        return t.eval_batch_size
+    return t.batch_size * (4 if device is not None and device.type == "cuda" else 1)
+
+
+def make_loader(
+    dataset: FERDataset,
+    t: TrainOptions,
+    *,
+    train: bool,
+    seed: int,
+    num_classes: int,
+    rank: int = 0,
+    world_size: int = 1,
+    device: torch.device | None = None,
+    processes_per_node: int | None = None,
+) -> DataLoader:
+    """A loader of :class:`~ferbench.components.Batch` objects.
+
+    Training: ``t.batch_size`` per step, shuffled (class-balanced with ``balanced_sampling``),
+    every batch split between the ranks. Evaluation: :func:`eval_batch_size`, in order, whole
+    batches dealt to the ranks. ``device``: where batches go (pinned memory for CUDA).
+    """
+    sampler = EpochSampler(
+        dataset.labels(),
+        t.batch_size if train else eval_batch_size(t, device),
+        shuffle=train,
+        seed=seed,
+        balanced=train and t.balanced_sampling,
+        num_classes=num_classes,
+        rank=rank,
+        world_size=world_size,
+        even=train,
+    )
+    workers = resolve_workers(t.num_workers, processes_per_node=processes_per_node or world_size)
+    extra = {}
+    if workers > 0:
+        extra = {"persistent_workers": train, "prefetch_factor": t.prefetch, "worker_init_fn": split_worker_memory}
+    return DataLoader(dataset, batch_sampler=EpochTagged(sampler), collate_fn=collate, num_workers=workers,
+                      pin_memory=device is not None and device.type == "cuda", **extra)
+
+
+def set_epoch(loader: DataLoader, epoch: int) -> None:
+    """Point ``loader``'s sampler (and dataset) at ``epoch``."""
+    loader.batch_sampler.set_epoch(epoch)
+    loader.dataset.set_epoch(epoch)
