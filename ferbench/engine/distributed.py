@@ -121,6 +121,22 @@ def all_reduce_sums(values: list[float], device: torch.device | None = None) -> 
     return t.tolist()
 
 
+def batch_share(n_local: int, device: torch.device | None = None) -> torch.Tensor | float:
+    """``n_local * world_size / n_all`` for a batch split between the ranks (1.0 in a single process).
+
+    DistributedDataParallel averages gradients over the ranks; a rank's loss (a mean over its
+    ``n_local`` samples) multiplied by this factor makes that average the gradient of the mean
+    over all ``n_all`` samples of the batch, as one process would compute it, also when the
+    batch does not split evenly. Stays on ``device`` (no synchronisation with the host).
+    """
+    if not is_active():
+        return 1.0
+    n = torch.tensor(float(n_local), device=device)
+    total = n.clone()
+    dist.all_reduce(total)
+    return n * dist.get_world_size() / total
+
+
 def broadcast_module(module: nn.Module, src: int = 0) -> None:
     """Overwrite ``module``'s parameters and buffers with rank ``src``'s, in place."""
     if not is_active():

@@ -39,7 +39,7 @@ from ..metrics import ClassificationMetrics, classification_metrics
 from ..options import stable_hash
 from .assemble import Assembled
 from .config import TrainOptions
-from .distributed import all_reduce_sums, barrier, broadcast_module, is_active, wrap_ddp
+from .distributed import all_reduce_sums, barrier, batch_share, broadcast_module, is_active, wrap_ddp
 from .evaluation import autocast, evaluate_model
 from .loaders import make_loader, set_epoch
 from .optim import make_criterion, make_optimizer, make_scheduler
@@ -284,7 +284,7 @@ class FoldTrainer:
                 loss, logits, weights, extras = runner(batch, epoch)
             clock.lap("forward")
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss * batch_share(len(batch), self.device) if runner is not self.step else loss).backward()
             if self.options.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(
                     [p for g in self.optimizer.param_groups for p in g["params"]], self.options.grad_clip
