@@ -144,6 +144,12 @@ class InputRepresentation(Protocol):
     upper estimate where the size depends on the content. The engine uses it to
     say before a run starts when the disk cache would not fit; without it, the
     check runs after the first sample is decoded.
+
+    Optional pair (a compact path to the GPU): ``sample_uint8(loaded, *, train,
+    generator)`` returns what ``sample`` returns but with ``x`` still uint8
+    (same frames, same random draws), and ``normalize_batch(x)`` turns a batch of
+    those [B, T, C, H, W] on any device into exactly the float32 ``x`` of
+    ``sample``. On CUDA the engine then moves uint8 frames and normalises on the GPU.
     """
 
     signature: InputSignature

@@ -193,3 +193,21 @@ def test_a_sample_failing_in_a_loader_worker_is_one_line():
                           "last):\n  File \"x.py\", line 1, in f\nferbench.errors.SampleReadError: sample a: cannot decode x.mp4")
     assert str(err) == "sample a: cannot decode x.mp4"
     assert str(SampleReadError("sample b: gone")) == "sample b: gone"
+
+
+def test_compact_uint8_path_gives_the_same_batches(registry, tmp_path):
+    from ferbench.data.loading import FERDataset
+    from ferbench.engine.loaders import DeviceLoader, make_loader
+
+    manifest, rep = _toy(registry, tmp_path)
+    cache = InputCache(tmp_path / "inputs", "rgb", rep)
+    t = build_options(TrainOptions, {"batch_size": 4, "num_workers": 0})
+
+    def batches(compact):
+        ds = FERDataset(manifest.samples[:8], cache, train=True, seed=1, subject_index={}, positions=list(range(8)))
+        loader = make_loader(ds, t, train=True, seed=0, num_classes=3, device=torch.device("cpu"), compact=compact)
+        assert isinstance(loader, DeviceLoader) == compact
+        return list(loader)
+
+    for a, b in zip(batches(False), batches(True)):
+        assert b.x.dtype == torch.float32 and torch.equal(a.x, b.x) and torch.equal(a.index, b.index)

@@ -84,17 +84,29 @@ class RGBInput:
         return {"frames": torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous()}
 
     def sample(self, loaded: dict[str, torch.Tensor], *, train: bool, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        x = self.sample_uint8(loaded, train=train, generator=generator)["x"]
+        return {"x": self.normalize_batch(x.unsqueeze(0))[0].contiguous()}
+
+    def sample_uint8(self, loaded: dict[str, torch.Tensor], *, train: bool,
+                     generator: torch.Generator) -> dict[str, torch.Tensor]:
+        """:meth:`sample` before normalisation: ``x`` uint8 [T, 3, S, S] (4x fewer bytes to move to a GPU)."""
         frames = loaded["frames"]
         if self.clips is not None:
             idx = clip_indices(frames.shape[0], self.clips, train=train, generator=generator)
         else:
             idx = segment_indices(frames.shape[0], self.options.frames, train=train, generator=generator)
-        x = frames[idx].float().div_(255.0)
-        if self.options.grayscale:
-            x = (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]).expand(-1, 3, -1, -1)
+        x = frames[idx]
         if train and self.options.hflip and torch.rand(1, generator=generator).item() < 0.5:
             x = x.flip(-1)
-        return {"x": ((x - self._mean) / self._std).contiguous()}
+        return {"x": x.contiguous()}
+
+    def normalize_batch(self, x: torch.Tensor) -> torch.Tensor:
+        """uint8 [B, T, 3, S, S] on any device -> float32 as :meth:`sample` returns it (grey, ImageNet-normalised)."""
+        x = x.float().div_(255.0)
+        if self.options.grayscale:
+            x = (0.299 * x[..., 0:1, :, :] + 0.587 * x[..., 1:2, :, :] + 0.114 * x[..., 2:3, :, :]).expand_as(x)
+        mean, std = self._mean.to(x.device), self._std.to(x.device)
+        return (x - mean) / std
 
 
 def build_rgb(options: RGBOptions) -> RGBInput:

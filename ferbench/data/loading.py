@@ -157,6 +157,8 @@ class FERDataset(Dataset):
         self.positions = list(positions)
         self.score_labels = score_labels
         self.epoch = 0
+        #: draw ``x`` with the input's ``sample_uint8`` (normalised later, on the device; see ``compact_x``)
+        self.compact = False
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -177,11 +179,18 @@ class FERDataset(Dataset):
         except OSError as err:
             raise SampleReadError(f"sample {sample.id}: cannot read {sample.path} ({err}); fix or remove the file") from None
         gen = torch.Generator().manual_seed(mix_seed(self.seed, epoch, self.positions[i]))
-        item = dict(self.cache.rep.sample(loaded, train=self.train, generator=gen))
+        draw = self.cache.rep.sample_uint8 if self.compact else self.cache.rep.sample
+        item = dict(draw(loaded, train=self.train, generator=gen))
         item["label"] = torch.tensor(sample.eval_label if self.score_labels else sample.label)
         item["subject"] = torch.tensor(self.subject_index.get(sample.subject, -1))
         item["index"] = torch.tensor(self.positions[i])
         return item
+
+
+def compact_x(rep: InputRepresentation) -> bool:
+    """Whether ``rep`` can hand over ``x`` as uint8 and normalise whole batches later
+    (optional methods ``sample_uint8`` and ``normalize_batch``)."""
+    return callable(getattr(rep, "sample_uint8", None)) and callable(getattr(rep, "normalize_batch", None))
 
 
 def collate(items: list[dict[str, torch.Tensor]]) -> Batch:

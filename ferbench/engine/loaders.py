@@ -5,7 +5,10 @@ seeded from seed, epoch and sample position, and the epoch travels with each
 index), so results are the same for any ``num_workers``. Training loaders keep
 their workers alive between epochs (``persistent_workers``); evaluation loaders
 start theirs per pass. On CUDA, batches are collated into page-locked memory
-and copied with ``non_blocking=True`` (:meth:`~ferbench.components.Batch.to`).
+and copied with ``non_blocking=True`` (:meth:`~ferbench.components.Batch.to`),
+and inputs that can (``sample_uint8`` + ``normalize_batch``, e.g. ``rgb``)
+travel as uint8 and are normalised on the GPU (:class:`DeviceLoader`): 4x fewer
+bytes through collation, pinning and the bus than float32 frames.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import os
 import torch
 from torch.utils.data import DataLoader
 
-from ..data.loading import EpochSampler, EpochTagged, FERDataset, collate, split_worker_memory
+from ..components import Batch
+from ..data.loading import EpochSampler, EpochTagged, FERDataset, collate, compact_x, split_worker_memory
 from .config import TrainOptions
 
 #: most loader workers ``num_workers=auto`` starts per process
@@ -56,12 +60,15 @@ def make_loader(
     world_size: int = 1,
     device: torch.device | None = None,
     processes_per_node: int | None = None,
-) -> DataLoader:
+    compact: bool | None = None,
+) -> DataLoader | DeviceLoader:
     """A loader of :class:`~ferbench.components.Batch` objects.
 
     Training: ``t.batch_size`` per step, shuffled (class-balanced with ``balanced_sampling``),
     every batch split between the ranks. Evaluation: :func:`eval_batch_size`, in order, whole
     batches dealt to the ranks. ``device``: where batches go (pinned memory for CUDA).
+    ``compact`` (default: on CUDA, when the input supports it): workers hand over uint8 ``x``
+    and a :class:`DeviceLoader` normalises each batch on ``device``.
     """
     sampler = EpochSampler(
         dataset.labels(),
@@ -78,8 +85,37 @@ def make_loader(
     extra = {}
     if workers > 0:
         extra = {"persistent_workers": train, "prefetch_factor": t.prefetch, "worker_init_fn": split_worker_memory}
-    return DataLoader(dataset, batch_sampler=EpochTagged(sampler), collate_fn=collate, num_workers=workers,
-                      pin_memory=device is not None and device.type == "cuda", **extra)
+    if compact is None:
+        compact = device is not None and device.type == "cuda"
+    dataset.compact = compact and compact_x(dataset.cache.rep)
+    loader = DataLoader(dataset, batch_sampler=EpochTagged(sampler), collate_fn=collate, num_workers=workers,
+                        pin_memory=device is not None and device.type == "cuda", **extra)
+    return DeviceLoader(loader, device or torch.device("cpu")) if dataset.compact else loader
+
+
+class DeviceLoader:
+    """Iterates a loader whose batches carry uint8 ``x``: each batch is moved to ``device``
+    (asynchronously from pinned memory) and normalised there with the input's ``normalize_batch``,
+    so consumers see exactly what the plain loader would give, already on the device.
+
+    Exposes the wrapped loader's ``dataset``, ``batch_sampler`` and length.
+    """
+
+    def __init__(self, loader: DataLoader, device: torch.device) -> None:
+        self.loader = loader
+        self.device = device
+        self.dataset = loader.dataset
+        self.batch_sampler = loader.batch_sampler
+        self._normalize = loader.dataset.cache.rep.normalize_batch
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):
+        for batch in self.loader:
+            batch = batch.to(self.device)
+            yield Batch(x=self._normalize(batch.x), label=batch.label, subject=batch.subject, index=batch.index,
+                        side=batch.side)
 
 
 def set_epoch(loader: DataLoader, epoch: int) -> None:

@@ -30,7 +30,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ..components import Evaluation, StageContext
+from ..components import Batch, Evaluation, StageContext
 from ..data.loading import mix_seed
 from ..errors import CheckpointError, FerbenchError
 from ..fileio import atomic_torch_save
@@ -280,24 +280,14 @@ class FoldTrainer:
         for step, batch in enumerate(bar):
             batch = batch.to(self.device)
             clock.lap("data")
-            with autocast(self.amp):
-                loss, logits, weights, extras = runner(batch, epoch)
-            clock.lap("forward")
-            self.optimizer.zero_grad(set_to_none=True)
-            (loss * batch_share(len(batch), self.device) if runner is not self.step else loss).backward()
-            if self.options.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(
-                    [p for g in self.optimizer.param_groups for p in g["params"]], self.options.grad_clip
-                )
-            self.optimizer.step()
+            loss, logits, weights, extras = self.train_step(batch, epoch, clock=clock)
             b = len(batch)
-            total += loss.detach().double() * b
-            correct += (logits.detach().argmax(1) == batch.label).sum()
+            total += loss.double() * b
+            correct += (logits.argmax(1) == batch.label).sum()
             n += b
-            weight_sum += weights.detach().sum().double()
+            weight_sum += weights.sum().double()
             for k, v in extras.items():
-                extra_sums[k] = extra_sums.get(k, 0.0) + v.detach().double() * b
-            clock.lap("backward")
+                extra_sums[k] = extra_sums.get(k, 0.0) + v.double() * b
             if self.progress and step % 10 == 0:
                 bar.set_postfix(loss=f"{float(total) / n:.3f}", acc=f"{100 * int(correct) / n:.1f}")
         keys = list(extra_sums)  # the same order on every rank
@@ -311,6 +301,30 @@ class FoldTrainer:
             if hasattr(module, "epoch_stats"):
                 stats.update(module.epoch_stats())
         return stats
+
+    def train_step(self, batch: Batch, epoch: int = 0, *, clock: StepClock | None = None
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        """One optimisation step on ``batch`` (already on the device): forward with the run's losses
+        (DistributedDataParallel under torchrun), backward, gradient clipping, optimiser step.
+
+        Returns the detached loss, logits [B, K], selector weights [B] and extra losses.
+        ``clock`` marks the end of the forward and of the backward part.
+        """
+        runner = self.step_runner
+        with autocast(self.amp):
+            loss, logits, weights, extras = runner(batch, epoch)
+        if clock is not None:
+            clock.lap("forward")
+        self.optimizer.zero_grad(set_to_none=True)
+        (loss * batch_share(len(batch), self.device) if runner is not self.step else loss).backward()
+        if self.options.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(
+                [p for g in self.optimizer.param_groups for p in g["params"]], self.options.grad_clip
+            )
+        self.optimizer.step()
+        if clock is not None:
+            clock.lap("backward")
+        return loss.detach(), logits.detach(), weights.detach(), {k: v.detach() for k, v in extras.items()}
 
     def evaluate(self, loader: DataLoader, *, embeddings: bool = False) -> Evaluation:
         """Predictions of the current model on ``loader`` (gathered from every rank under torchrun);
