@@ -55,16 +55,16 @@ class TreeSampler(threading.Thread):
     def __init__(self, pid: int, every: float = 0.1) -> None:
         super().__init__(daemon=True)
         self.pid, self.every, self.peak_kb = pid, every, 0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             total = sum(_pss_kb(p) for p in [self.pid, *_children(self.pid)])
             self.peak_kb = max(self.peak_kb, total)
-            self._stop.wait(self.every)
+            self._halt.wait(self.every)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
 
 

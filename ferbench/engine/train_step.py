@@ -70,12 +70,17 @@ class StepTimes:
         data_s: waiting for the loader (decode or cache read, sampling, collation, copy to the device).
         forward_s: forward pass and losses.
         backward_s: backward pass, gradient clipping and the optimiser step.
+        data_cpu_s, forward_cpu_s, backward_cpu_s: the same parts in CPU time of this process (all its
+            threads; loader workers not included): what they cost on a machine shared with others.
     """
 
     steps: int = 0
     data_s: float = 0.0
     forward_s: float = 0.0
     backward_s: float = 0.0
+    data_cpu_s: float = 0.0
+    forward_cpu_s: float = 0.0
+    backward_cpu_s: float = 0.0
 
 
 class StepClock:
@@ -85,17 +90,15 @@ class StepClock:
         self.times = times
         self.sync = sync and device.type == "cuda"
         self.device = device
-        self.t = time.perf_counter()
-
-    def _now(self) -> float:
-        if self.sync:
-            torch.cuda.synchronize(self.device)
-        return time.perf_counter()
+        self.t, self.cpu = time.perf_counter(), time.process_time()
 
     def lap(self, part: str) -> None:
         """Add the time since the last mark to ``part`` (``data``, ``forward`` or ``backward``)."""
-        now = self._now()
+        if self.sync:
+            torch.cuda.synchronize(self.device)
+        now, cpu = time.perf_counter(), time.process_time()
         setattr(self.times, f"{part}_s", getattr(self.times, f"{part}_s") + now - self.t)
+        setattr(self.times, f"{part}_cpu_s", getattr(self.times, f"{part}_cpu_s") + cpu - self.cpu)
         if part == "backward":
             self.times.steps += 1
-        self.t = now
+        self.t, self.cpu = now, cpu
