@@ -22,6 +22,7 @@ Data crossing component lines is typed: :class:`InputSignature`,
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, runtime_checkable
 
@@ -30,6 +31,7 @@ import torch
 from torch import nn
 
 from .data.manifest import Manifest, Sample
+from .timing import eta_seconds, format_seconds
 
 if TYPE_CHECKING:  # pragma: no cover
     from torch.utils.data import DataLoader
@@ -347,6 +349,7 @@ class StageContext:
         log: callable taking one line of text.
         fold: index of the fold being trained.
         cache_dir: the run's cache directory (for artefacts shared across folds/runs).
+        started: when the stage started (``time.perf_counter()``), for :meth:`eta`.
     """
 
     train_loader: "DataLoader"
@@ -356,6 +359,12 @@ class StageContext:
     log: Callable[[str], None]
     fold: int = 0
     cache_dir: Path | None = None
+    started: float = dataclasses.field(default_factory=time.perf_counter)
+
+    def eta(self, done: float, total: float) -> str:
+        """``"ETA stage 3m10s"``: the time left when ``done`` of ``total`` units (steps, epochs) are
+        finished, from the time since the stage started; for a stage's progress lines."""
+        return f"ETA stage {format_seconds(eta_seconds(time.perf_counter() - self.started, done, total))}"
 
 
 @dataclasses.dataclass

@@ -37,6 +37,7 @@ from ..fileio import atomic_torch_save
 from ..kinds import STAGE_KINDS
 from ..metrics import ClassificationMetrics, classification_metrics
 from ..options import stable_hash
+from ..timing import format_seconds
 from .assemble import Assembled
 from .config import TrainOptions
 from .distributed import all_reduce_sums, barrier, batch_share, broadcast_module, is_active, wrap_ddp
@@ -102,16 +103,6 @@ def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict[str,
     if not isinstance(state, dict) or "model" not in state:
         raise CheckpointError(f"checkpoint {path} is not a ferbench checkpoint (no model state); delete {path.parent}")
     return state
-
-
-def format_seconds(seconds: float) -> str:
-    """``75`` -> ``"1m15s"``, ``3725`` -> ``"1h02m"``."""
-    s = int(round(max(seconds, 0)))
-    if s >= 3600:
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-    if s >= 60:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s}s"
 
 
 def metrics_of(evaluation: Evaluation, num_classes: int) -> ClassificationMetrics:
