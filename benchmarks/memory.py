@@ -11,6 +11,7 @@ is measured. Two figures per variant:
   shared between the processes are counted once), Linux only.
 
     python benchmarks/memory.py [--scale 4] [--dataset synthetic] [--train-opt cache=none ...]
+    python benchmarks/memory.py --measure -- run --dataset synthetic ...   # one ferbench command, measured as is
 """
 
 from __future__ import annotations
@@ -73,8 +74,31 @@ def child(args: argparse.Namespace) -> None:
     from ferbench.cli import main
 
     rc = main(args.run_args)
+    import gc
+
+    gc.collect()  # ends loader workers still held, so that their peak counts below
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    print(json.dumps({"rc": rc, "maxrss_kb": peak}))
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest ended child (loader worker)
+    print(json.dumps({"rc": rc, "maxrss_kb": peak, "worker_maxrss_kb": workers}))
+
+
+def measure(run_args: list[str]) -> dict:
+    """Run one ferbench command in a fresh process; its peak RSS and the tree's peak PSS (MB), and seconds."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, __file__, "--child", "--", *run_args], stdout=subprocess.PIPE, text=True)
+    sampler = TreeSampler(proc.pid)
+    sampler.start()
+    lines = []
+    for line in proc.stdout:  # pass the run's own lines through
+        print(line, end="", flush=True)
+        lines.append(line)
+    proc.wait()
+    sampler.stop()
+    if proc.returncode:
+        sys.exit(f"the measured command failed (exit {proc.returncode})")
+    report = json.loads(lines[-1])
+    return {"maxrss_mb": report["maxrss_kb"] / 1024, "tree_pss_mb": sampler.peak_kb / 1024,
+            "worker_rss_mb": report["worker_maxrss_kb"] / 1024, "seconds": time.perf_counter() - start}
 
 
 def run_variant(label: str, dataset_opts: list[str], args: argparse.Namespace, cache: Path, out: Path) -> dict:
@@ -110,11 +134,18 @@ def main() -> None:
     parser.add_argument("--videos-per-class", type=float, default=1.0, help="videos_per_class of the base variant")
     parser.add_argument("--train-opt", action="append", default=[], metavar="KEY=VALUE", help="training option")
     parser.add_argument("--cache-dir", help="where the datasets and input caches go (default: a temporary folder)")
+    parser.add_argument("--measure", action="store_true", help="measure the ferbench command given after --")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("run_args", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
+        return
+    if args.measure:
+        r = measure(args.run_args)
+        print(f"ferbench {' '.join(args.run_args)}")
+        print(f"peak RSS {r['maxrss_mb']:.1f} MB (main process), {r['worker_rss_mb']:.1f} MB (largest loader worker); "
+              f"peak PSS {r['tree_pss_mb']:.1f} MB (process tree); {r['seconds']:.0f} s")
         return
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(args.cache_dir).expanduser() if args.cache_dir else Path(tmp) / "cache"

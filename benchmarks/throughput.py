@@ -5,7 +5,8 @@ kinds not named take their defaults) on fold 0 of ``--dataset``, in one process:
 
 (a) training steps/s of the model alone, on one batch resident on the device;
 (b) training steps/s of the full pipeline from the warm disk cache (loader workers, collation,
-    copies to the device, the step);
+    copies to the device, the step); (a) and (b) alternate in rounds so that a machine whose
+    load changes (shared with others) favours neither;
 (c) the same with cold decoding: ``cache=none`` and no memory cache, every clip decoded from
     its video in the loader workers on every draw;
 (d) inference clips/s at the evaluation batch size, model alone (resident batch) and through
@@ -81,20 +82,53 @@ def _rate(fn, warmup: int, n: int, device: torch.device) -> float:
     return n / (time.perf_counter() - t0)
 
 
-def _pipeline_rate(trainer, loader, warmup: int, n: int, device: torch.device) -> float:
-    done, epoch, t0 = 0, 0, 0.0
+def _batches(loader):
+    """The loader's batches, epoch after epoch, with their epoch."""
+    epoch = 0
     while True:
         set_epoch(loader, epoch)
         for batch in loader:
-            if done == warmup:
-                _sync(device)
-                t0 = time.perf_counter()
-            trainer.train_step(batch.to(device), epoch)
-            done += 1
-            if done == warmup + n:
-                _sync(device)
-                return n / (time.perf_counter() - t0)
+            yield batch, epoch
         epoch += 1
+
+
+def _pipeline_rate(trainer, loader, warmup: int, n: int, device: torch.device) -> float:
+    stream = _batches(loader)
+    for _ in range(warmup):
+        batch, epoch = next(stream)
+        trainer.train_step(batch.to(device), epoch)
+    _sync(device)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        batch, epoch = next(stream)
+        trainer.train_step(batch.to(device), epoch)
+    _sync(device)
+    return n / (time.perf_counter() - t0)
+
+
+def _alternating_rates(trainer, resident, loader, warmup: int, n: int, rounds: int, device: torch.device):
+    """(a) and (b) measured in alternating rounds of n / rounds steps, so that a machine whose load
+    drifts (shared with others) biases neither: total steps / total seconds of each."""
+    stream = _batches(loader)
+
+    def step_pipeline():
+        batch, epoch = next(stream)
+        trainer.train_step(batch.to(device), epoch)
+
+    for _ in range(warmup):
+        trainer.train_step(resident)
+        step_pipeline()
+    k = max(1, n // rounds)
+    spent = {"a": 0.0, "b": 0.0}
+    for _ in range(rounds):
+        for key, fn in (("a", lambda: trainer.train_step(resident)), ("b", step_pipeline)):
+            _sync(device)
+            t0 = time.perf_counter()
+            for _ in range(k):
+                fn()
+            _sync(device)
+            spent[key] += time.perf_counter() - t0
+    return k * rounds / spent["a"], k * rounds / spent["b"]
 
 
 def measure(label: str, args: argparse.Namespace, registry: Registry, cache_dir: Path, out_dir: Path) -> dict:
@@ -118,8 +152,7 @@ def measure(label: str, args: argparse.Namespace, registry: Registry, cache_dir:
     trainer.model.train()
     loader = runner.loader(train_ids, train=True, fold=0)
     resident = next(iter(loader)).to(device)
-    a = _rate(lambda: trainer.train_step(resident), args.warmup, args.steps, device)
-    b = _pipeline_rate(trainer, loader, args.warmup, args.steps, device)
+    a, b = _alternating_rates(trainer, resident, loader, args.warmup, args.steps, args.rounds, device)
     c = _pipeline_rate(trainer, cold.loader(train_ids, train=True, fold=0), args.warmup, args.steps, device)
     # inference
     model = trainer.model.eval()
@@ -153,6 +186,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, help="training batch size (default: the run default)")
     parser.add_argument("--steps", type=int, default=20, help="timed steps per rate")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps before each rate")
+    parser.add_argument("--rounds", type=int, default=4, help="(a) and (b) alternate in this many rounds")
     parser.add_argument("--infer-clips", type=int, default=256, help="clips of the pipeline inference pass")
     parser.add_argument("--train-opt", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--cache-dir", help="dataset and input caches (default $FERBENCH_CACHE or ~/.cache/ferbench)")
