@@ -91,9 +91,34 @@ def _to_numpy(key: str, tensor: torch.Tensor, owner: str) -> np.ndarray:
                             "store; return uint8, float16 or float32 from load()") from None
 
 
+_HEADER = re.compile(rb"^\{'descr': '([<>|=]?[a-z][0-9]+)', 'fortran_order': False, 'shape': \(([0-9, ]*)\), \}\s*$")
+
+
+def _npy_layout(path: Path) -> tuple[np.dtype, tuple[int, ...], int] | None:
+    """(dtype, shape, data offset) of a version 1.0 ``.npy`` file as ``np.save`` writes it for a C-ordered
+    array, parsed without ``ast`` (numpy's own header parser costs more than the read); None otherwise."""
+    with open(path, "rb") as fh:
+        head = fh.read(256)
+    if head[:8] != b"\x93NUMPY\x01\x00":
+        return None
+    size = int.from_bytes(head[8:10], "little")
+    m = _HEADER.match(head[10 : 10 + size])
+    if m is None:
+        return None
+    shape = tuple(int(d) for d in m.group(2).split(b",") if d.strip())
+    return np.dtype(m.group(1).decode()), shape, 10 + size
+
+
 def _read_array(path: Path) -> np.ndarray:
-    if path.stat().st_size >= MMAP_MIN_BYTES:
+    nbytes = path.stat().st_size
+    layout = _npy_layout(path) if nbytes >= MMAP_MIN_BYTES else None
+    if layout is not None:
+        dtype, shape, offset = layout
+        if offset + dtype.itemsize * int(np.prod(shape)) > nbytes:
+            raise ValueError(f"{path.name} is shorter than its header says (truncated)")
         # copy-on-write mapping: writable for torch.from_numpy, never written back to the file
+        return np.memmap(path, dtype=dtype, mode="c", offset=offset, shape=shape)
+    if nbytes >= MMAP_MIN_BYTES:
         return np.load(path, mmap_mode="c", allow_pickle=False)
     return np.load(path, allow_pickle=False)
 

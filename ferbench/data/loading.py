@@ -115,11 +115,19 @@ class InputCache:
 
 
 def split_worker_memory(worker_id: int) -> None:  # noqa: ARG001 - DataLoader worker_init_fn signature
-    """``worker_init_fn``: share the input cache's memory budget between the loader's workers."""
+    """``worker_init_fn`` of training loaders: share the input cache's memory budget between the workers."""
     info = get_worker_info()
     dataset = info.dataset if info is not None else None
     if isinstance(dataset, FERDataset):
         dataset.cache.split_memory(info.num_workers)
+
+
+def no_worker_memory(worker_id: int) -> None:  # noqa: ARG001 - DataLoader worker_init_fn signature
+    """``worker_init_fn`` of evaluation loaders: no memory cache (the training workers hold the budget)."""
+    info = get_worker_info()
+    dataset = info.dataset if info is not None else None
+    if isinstance(dataset, FERDataset):
+        dataset.cache.memory.resize(0)
 
 
 class FERDataset(Dataset):

@@ -2,9 +2,10 @@
 
 Workers draw exactly what the main process would (per-item generators are
 seeded from seed, epoch and sample position, and the epoch travels with each
-index), so results are the same for any ``num_workers``. Training loaders keep
-their workers alive between epochs (``persistent_workers``); evaluation loaders
-start theirs per pass. On CUDA, batches are collated into page-locked memory
+index), so results are the same for any ``num_workers``. Loaders keep their
+workers alive between passes (``persistent_workers``); the in-process memory
+budget (``cache_mem``) is split between the training loader's workers, and the
+evaluation loaders' workers keep no samples in memory. On CUDA, batches are collated into page-locked memory
 and copied with ``non_blocking=True`` (:meth:`~ferbench.components.Batch.to`),
 and inputs that can (``sample_uint8`` + ``normalize_batch``, e.g. ``rgb``)
 travel as uint8 and are normalised on the GPU (:class:`DeviceLoader`): 4x fewer
@@ -19,7 +20,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from ..components import Batch
-from ..data.loading import EpochSampler, EpochTagged, FERDataset, collate, compact_x, split_worker_memory
+from ..data.loading import (EpochSampler, EpochTagged, FERDataset, collate, compact_x, no_worker_memory,
+                             split_worker_memory)
 from .config import TrainOptions
 
 #: most loader workers ``num_workers=auto`` starts per process
@@ -84,7 +86,8 @@ def make_loader(
     workers = resolve_workers(t.num_workers, processes_per_node=processes_per_node or world_size)
     extra = {}
     if workers > 0:
-        extra = {"persistent_workers": train, "prefetch_factor": t.prefetch, "worker_init_fn": split_worker_memory}
+        extra = {"persistent_workers": True, "prefetch_factor": t.prefetch,
+                 "worker_init_fn": split_worker_memory if train else no_worker_memory}
     if compact is None:
         compact = device is not None and device.type == "cuda"
     dataset.compact = compact and compact_x(dataset.cache.rep)
