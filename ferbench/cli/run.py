@@ -121,8 +121,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     registry = make_registry()
     config = config_from_args(args, registry)
     device = resolve_device(config.train.device)
-    if ctx.active and device.type == "cuda" and device.index is None:
-        device = torch.device("cuda", ctx.local_rank)
+    if ctx.active and device.type == "cuda":
+        if ctx.local_world_size > torch.cuda.device_count():
+            from ..errors import FerbenchError
+
+            raise FerbenchError(f"{ctx.local_world_size} processes on this machine but {torch.cuda.device_count()} "
+                                f"CUDA device(s); start at most one process per GPU (--nproc / --nproc_per_node)")
+        if device.index is None:
+            device = torch.device("cuda", ctx.local_rank)
     main = ctx.rank == 0
     with process_group(ctx, device):
         runner = Runner(config, registry, progress=main and not args.no_progress and sys.stderr.isatty(),
