@@ -175,7 +175,7 @@ def measure(label: str, args: argparse.Namespace, registry: Registry, cache_dir:
     return {"combo": runner.combination, "batch": t.batch_size, "eval_batch": eval_batch_size(t, device),
             "frames": runner.input.signature.frames, "decode_clips_s": len(train_ids + test_ids) / decode_s,
             "a": a, "b": b, "c": c, "d_model": d_model, "d_pipe": d_pipe,
-            "workers": resolve_workers(t.num_workers), "device": device}
+            "workers": resolve_workers(t.num_workers, device=device), "device": device}
 
 
 def main() -> None:

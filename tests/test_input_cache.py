@@ -211,3 +211,15 @@ def test_compact_uint8_path_gives_the_same_batches(registry, tmp_path):
 
     for a, b in zip(batches(False), batches(True)):
         assert b.x.dtype == torch.float32 and torch.equal(a.x, b.x) and torch.equal(a.index, b.index)
+
+
+def test_auto_workers_leave_the_cpu_to_the_model(monkeypatch):
+    from ferbench.engine import loaders
+
+    monkeypatch.setattr(loaders, "cpu_count", lambda: 2)
+    assert loaders.resolve_workers("auto") == 0
+    assert loaders.resolve_workers("auto", device=torch.device("cuda")) == 1
+    monkeypatch.setattr(loaders, "cpu_count", lambda: 16)
+    assert loaders.resolve_workers("auto", device=torch.device("cuda")) == 8
+    assert loaders.resolve_workers("auto", device=torch.device("cuda"), processes_per_node=4) == 3
+    assert loaders.resolve_workers("auto") == 3 and loaders.resolve_workers(5) == 5

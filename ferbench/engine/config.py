@@ -81,8 +81,9 @@ class TrainOptions:
         grad_clip: max gradient norm; 0 disables.
         amp: bf16 autocast on CUDA (ignored on CPU).
         device: "auto" (CUDA when present), "cpu", "cuda", "cuda:1", ...
-        num_workers: DataLoader worker processes per loader; "auto" = CPU cores - 1 (at most 8),
-            shared between the processes of a torchrun run. Results do not depend on it.
+        num_workers: DataLoader worker processes per loader; "auto": on a GPU, CPU cores - 1 (at most 8),
+            on the CPU a quarter of the cores beyond two (the model's threads use the cores), shared
+            between the processes of a torchrun run. Results do not depend on it.
         prefetch: batches each loader worker prepares ahead.
         cache: decoded inputs: "disk" (decoded once into a memory-mappable cache under cache_dir)
             or "none" (decoded from the media in the loader workers whenever not in memory,

@@ -36,12 +36,21 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def resolve_workers(num_workers: int | str, *, processes_per_node: int = 1) -> int:
-    """Loader workers per process: ``auto`` = (cores - 1) shared between the node's processes, at most
-    :data:`MAX_AUTO_WORKERS`; an integer is taken as given."""
+def resolve_workers(num_workers: int | str, *, processes_per_node: int = 1, device: torch.device | None = None) -> int:
+    """Loader workers per process; an integer is taken as given. ``auto``:
+
+    * training on a GPU: CPU cores - 1, shared between the machine's processes, at most
+      :data:`MAX_AUTO_WORKERS` (the main process mostly launches GPU work);
+    * training on the CPU: a quarter of the cores beyond two, shared likewise (0 on 2 to 5 cores),
+      as the model's own threads use the cores: a worker process on a 2-core machine takes
+      a core from the model's threads, which then wait for each other.
+    """
     if num_workers != "auto":
         return int(num_workers)
-    return max(0, min(MAX_AUTO_WORKERS, (cpu_count() - 1) // max(processes_per_node, 1)))
+    cores, procs = cpu_count(), max(processes_per_node, 1)
+    if device is not None and device.type == "cuda":
+        return max(0, min(MAX_AUTO_WORKERS, (cores - 1) // procs))
+    return max(0, min(MAX_AUTO_WORKERS, (cores - 2) // 4 // procs))
 
 
 def eval_batch_size(t: TrainOptions, device: torch.device | None) -> int:
@@ -83,7 +92,7 @@ def make_loader(
         world_size=world_size,
         even=train,
     )
-    workers = resolve_workers(t.num_workers, processes_per_node=processes_per_node or world_size)
+    workers = resolve_workers(t.num_workers, processes_per_node=processes_per_node or world_size, device=device)
     extra = {}
     if workers > 0:
         extra = {"persistent_workers": True, "prefetch_factor": t.prefetch,
