@@ -223,3 +223,23 @@ def test_auto_workers_leave_the_cpu_to_the_model(monkeypatch):
     assert loaders.resolve_workers("auto", device=torch.device("cuda")) == 8
     assert loaders.resolve_workers("auto", device=torch.device("cuda"), processes_per_node=4) == 3
     assert loaders.resolve_workers("auto") == 3 and loaders.resolve_workers(5) == 5
+
+
+def test_undeclared_input_is_checked_after_its_first_sample(registry, tmp_path, monkeypatch):
+    from ferbench.engine.input_check import check_samples
+
+    manifest, rep = _toy(registry, tmp_path)
+
+    class Undeclared:  # the protocol only: no loaded_bytes
+        signature = rep.signature
+        cache_key, load, sample = rep.cache_key, rep.load, rep.sample
+
+    und = Undeclared()
+    calls = _counting(und)
+    cache = InputCache(tmp_path / "inputs", "rgb", und)
+    monkeypatch.setattr(cache_space, "free_bytes", lambda d: 10_000)
+    with pytest.raises(DiskSpaceError, match="from the first one's size"):
+        check_samples(cache, manifest.samples, what="the input cache of rgb for toy")
+    assert len(calls) == 1
+    monkeypatch.setattr(cache_space, "free_bytes", lambda d: 10**12)
+    assert check_samples(cache, manifest.samples, what="x") == {}

@@ -41,7 +41,6 @@ from tabulate import tabulate
 
 from .. import __version__
 from ..components import Evaluation, FoldReport, Stage
-from ..data.cache_space import declared_bytes, require_space
 from ..data.disk_cache import CacheInfo
 from ..data.loading import FERDataset, InputCache
 from ..data.memory_cache import memory_budget
@@ -56,7 +55,8 @@ from ..plugins import Registry
 from ..results import FoldRecord, ResultsStore
 from .assemble import FERModel, Resolved, assemble, build_input, dummy_input, resolve
 from .config import RunConfig
-from .distributed import all_gather_objects, broadcast_object, context_from_env, is_active
+from .distributed import broadcast_object, context_from_env, is_active
+from .input_check import check_samples
 from .locks import fold_lock
 from .probes import identity_probe
 from .trainer import (EpochCallback, FoldTrainer, evaluate_model, load_checkpoint, make_loader, metrics_of,
@@ -276,48 +276,15 @@ class Runner:
         return [i for i in getattr(fold, split) if i not in self.failures]
 
     def check_inputs(self, ids: Iterable[str]) -> dict[str, str]:
-        """Check every sample of ``ids`` once; returns the ones that failed (id -> reason).
-
-        With the disk cache (``cache=disk``) each sample is decoded into it, after checking
-        that the cache will fit on its disk (:mod:`~ferbench.data.cache_space`). With
-        ``cache=none`` the check is cheap: each media file opens and its first frame
-        decodes (a file broken further in stops the run with one line naming the sample
-        when it is drawn). A sample that fails (missing, corrupt, truncated, no face mesh,
-        ...) is left out of the run and listed, never a crash. Under torchrun the ranks
-        share the work and every rank returns all failures.
-        """
-        from tqdm.auto import tqdm
-
+        """Check every sample of ``ids`` once (:func:`~ferbench.engine.input_check.check_samples`: decode
+        into the disk cache, or a cheap look with ``cache=none``); returns all failures so far
+        (id -> reason). Under torchrun the ranks share the work and every rank returns all failures."""
         by_id = self.manifest.by_id()
-        todo = [i for i in dict.fromkeys(ids) if i not in self.failures]
-        self.cache.open()
-        if self.cache.on_disk:
-            missing = [by_id[i] for i in todo if not self.cache.disk.has(by_id[i])]
-            self._check_space(missing, declared_bytes(self.input, missing))
-        mine = todo[self.rank :: self.world_size]
-        failed: dict[str, str] = {}
-        measured = self.cache.on_disk and not hasattr(self.input, "loaded_bytes")
-        for n, sample_id in enumerate(tqdm(mine, desc="checking inputs", unit="sample", leave=False,
-                                           disable=not self.progress)):
-            try:
-                written = self.cache.check(by_id[sample_id])
-            except (FerbenchError, OSError) as err:
-                failed[sample_id] = str(err).splitlines()[0] if str(err) else type(err).__name__
-                continue
-            if measured and written:  # no declared size: extrapolate from the first sample written
-                measured = False
-                self._check_space([by_id[i] for i in mine[n + 1:] if not self.cache.disk.has(by_id[i])], None,
-                                  per_sample=written)
-        for part in all_gather_objects(failed):
-            self.failures.update(part)
+        todo = [by_id[i] for i in dict.fromkeys(ids) if i not in self.failures]
+        what = f"the input cache of {self.resolved.label('input')} for {self.dataset_label}"
+        self.failures.update(check_samples(self.cache, todo, what=what, rank=self.rank, world_size=self.world_size,
+                                           progress=self.progress))
         return self.failures
-
-    def _check_space(self, missing: list, estimate: int | None, *, per_sample: int = 0) -> None:
-        needed = estimate if estimate is not None else per_sample * len(missing) * self.world_size
-        if needed:
-            require_space(self.cache.dir, needed,
-                          what=f"the input cache of {self.resolved.label('input')} for {len(missing)} samples of "
-                               f"{self.dataset_label}")
 
     # ------------------------------------------------------------------ trained models
     def load_model(self, fold: int, which: Literal["selected", "last", "best"] = "selected") -> FERModel:

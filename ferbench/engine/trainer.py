@@ -42,6 +42,7 @@ from .assemble import Assembled
 from .config import TrainOptions
 from .distributed import all_reduce_sums, barrier, batch_share, broadcast_module, is_active, wrap_ddp
 from .evaluation import autocast, evaluate_model
+from .gpu_step import speed_up
 from .loaders import make_loader, set_epoch
 from .optim import make_criterion, make_optimizer, make_scheduler
 from .train_step import StepClock, StepTimes, TrainStep
@@ -170,7 +171,7 @@ class FoldTrainer:
         self.optimizer = make_optimizer(trainable, train_options)
         self.scheduler = make_scheduler(self.optimizer, train_options)
         self.amp = train_options.amp and device.type == "cuda"
-        self._speed_up()
+        speed_up(self.model, train_options, device)
         self.step = TrainStep(
             self.model,
             {k: m for k, m in self.auxiliary.items() if hasattr(m, "losses")},
@@ -182,19 +183,6 @@ class FoldTrainer:
         self.step_times = StepTimes()
 
     # ------------------------------------------------------------- internals
-    def _speed_up(self) -> None:
-        """CUDA: cuDNN autotuning and channels-last convolutions; any device: ``compile``."""
-        o = self.options
-        if self.device.type == "cuda":
-            if o.cudnn_benchmark:
-                torch.backends.cudnn.benchmark = True
-            if o.channels_last and any(isinstance(m, nn.Conv2d) for m in self.model.backbone.modules()):
-                self.model.backbone.to(memory_format=torch.channels_last)
-                self.model.backbone.register_forward_pre_hook(_channels_last_inputs)
-        if o.compile:
-            self.model.backbone.compile()
-            self.model.aggregator.compile()
-
     @property
     def step_runner(self) -> nn.Module:
         """The training step, inside DistributedDataParallel under torchrun (wrapped after the stages)."""
@@ -408,8 +396,3 @@ class FoldTrainer:
             return FoldTraining("best-val", best["epoch"] + 1, history, train_s, stage_s)
         return FoldTraining("last", self.options.epochs, history, train_s, stage_s)
 
-
-def _channels_last_inputs(module: nn.Module, args: tuple) -> tuple:  # noqa: ARG001 - forward pre-hook signature
-    """Forward pre-hook: 4-D tensor arguments in channels-last memory format."""
-    return tuple(a.contiguous(memory_format=torch.channels_last) if isinstance(a, torch.Tensor) and a.dim() == 4 else a
-                 for a in args)
