@@ -6,10 +6,13 @@ index), so results are the same for any ``num_workers``. Loaders keep their
 workers alive between passes (``persistent_workers``); the in-process memory
 budget (``cache_mem``) is split between the training loader's workers, and the
 evaluation loaders' workers keep no samples in memory. On CUDA, batches are collated into page-locked memory
-and copied with ``non_blocking=True`` (:meth:`~ferbench.components.Batch.to`),
-and inputs that can (``sample_uint8`` + ``normalize_batch``, e.g. ``rgb``)
-travel as uint8 and are normalised on the GPU (:class:`DeviceLoader`): 4x fewer
-bytes through collation, pinning and the bus than float32 frames.
+and copied with ``non_blocking=True`` (:meth:`~ferbench.components.Batch.to`).
+Inputs that can (``sample_uint8`` + ``normalize_batch``, e.g. ``rgb``) travel as
+uint8 and are normalised a whole batch at a time on the device
+(:class:`DeviceLoader`): on a GPU 4x fewer bytes through collation, pinning and
+the bus than float32 frames; on a CPU a few large operations per batch instead
+of many small ones per sample (each of which waits for every intra-op thread,
+which costs most on a busy machine).
 """
 
 from __future__ import annotations
@@ -78,8 +81,8 @@ def make_loader(
     Training: ``t.batch_size`` per step, shuffled (class-balanced with ``balanced_sampling``),
     every batch split between the ranks. Evaluation: :func:`eval_batch_size`, in order, whole
     batches dealt to the ranks. ``device``: where batches go (pinned memory for CUDA).
-    ``compact`` (default: on CUDA, when the input supports it): workers hand over uint8 ``x``
-    and a :class:`DeviceLoader` normalises each batch on ``device``.
+    ``compact`` (default: whenever the input supports it): the dataset hands over uint8 ``x``
+    and a :class:`DeviceLoader` normalises each batch on ``device``, with the same result.
     """
     sampler = EpochSampler(
         dataset.labels(),
@@ -98,7 +101,7 @@ def make_loader(
         extra = {"persistent_workers": True, "prefetch_factor": t.prefetch,
                  "worker_init_fn": split_worker_memory if train else no_worker_memory}
     if compact is None:
-        compact = device is not None and device.type == "cuda"
+        compact = True
     dataset.compact = compact and compact_x(dataset.cache.rep)
     loader = DataLoader(dataset, batch_sampler=EpochTagged(sampler), collate_fn=collate, num_workers=workers,
                         pin_memory=device is not None and device.type == "cuda", **extra)
