@@ -14,7 +14,8 @@ input cache and a cold stage cache:
 
 Each part is given in wall seconds and in CPU seconds of the process (all its
 threads): on a machine shared with others the CPU seconds are the steadier
-figure. The fold's projected total is decode + stages + epochs x (data + forward + backward).
+figure. OpenMP threads sleep while waiting (``OMP_WAIT_POLICY=PASSIVE``, as
+the CLI sets it) unless the environment says otherwise. The fold's projected total is decode + stages + epochs x (data + forward + backward).
 ``--epochs`` epochs are timed (default 1; the commands train 20).
 
     python benchmarks/profile_commands.py                           # all commands
@@ -26,6 +27,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the ferbench CLI does (before torch is imported)
 import tempfile
 import time
 from pathlib import Path
@@ -71,8 +74,8 @@ def profile(name: str, args: argparse.Namespace, registry: Registry, tmp: Path) 
         if cmd == name:
             options.setdefault(kind, {})[key] = value
     config = make_config({"dataset": args.dataset, **COMMANDS[name]}, options,
-                         {"epochs": args.epochs, "num_workers": 0}, cache_dir=str(cache), output_dir=str(tmp / name / "out"),
-                         folds=(0,))
+                         {"epochs": args.epochs, "num_workers": 0}, registry=registry, cache_dir=str(cache),
+                         output_dir=str(tmp / name / "out"), folds=(0,))
     runner = Runner(config, registry, progress=False, log=(print if args.verbose else lambda line: None))
     fold = runner.folds[0]
     train_ids = list(fold.train)

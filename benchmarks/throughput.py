@@ -25,6 +25,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the ferbench CLI does (before torch is imported)
 import platform
 import re
 import tempfile
