@@ -57,7 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
     registry = Registry()
-    print(f"| frames/clip | T | params (M) | +ImageNet fc (M) | eian params (M) | MACs/video (G) | paper MACs (G) | paper params (M) | paper acc (%) |")
+    print("| frames/clip | T | params (M) | +ImageNet fc (M) | eian params (M) | MACs/video (G) | paper MACs (G) | paper params (M) | paper acc (%) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for f in (int(v) for v in args.frames.split(",")):
         m = measure(registry, f, args.size, num_classes=args.classes)

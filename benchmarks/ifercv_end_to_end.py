@@ -69,7 +69,7 @@ def rgb_test_x(rep, sample) -> torch.Tensor:
             rgb = np.asarray(Image.fromarray(rgb).resize((o.size, o.size), Image.BILINEAR))
         picked.append(rgb)
     x = torch.from_numpy(np.stack(picked)).permute(0, 3, 1, 2).float().div_(255.0)
-    return ((x - rep._mean) / rep._std).contiguous()
+    return rep.normalise(x)
 
 
 def engine_x(rep, sample) -> torch.Tensor:

@@ -66,6 +66,7 @@ class ComponentSpec:
     paper: str = "core"
     plugin: str = ""
     companions: Mapping[str, str] = dataclasses.field(default_factory=dict, hash=False)
+    requires: Mapping[str, type] = dataclasses.field(default_factory=dict, hash=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -293,6 +294,22 @@ class Backbone(nn.Module):
 
     out_dim: int = 0
     side_inputs: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class TakesPretrainedEncoder(Protocol):
+    """Capability of a backbone: a stage may hand it a pre-trained encoder, which it copies in and
+    freezes (``relgan-encoder`` takes REL-GAN's G_es). Declared with ``ComponentSpec.requires``."""
+
+    def load_encoder(self, encoder: nn.Module) -> None: ...
+
+
+@runtime_checkable
+class HasPerceptualFeatures(Protocol):
+    """Capability of a backbone: its intermediate feature maps, for perceptual losses of a stage
+    (``sna-multiscale``'s Conv3-Conv5): ``perceptual_features(x [N, C, H, W]) -> list of [N, C_i, H_i, W_i]``."""
+
+    def perceptual_features(self, x: torch.Tensor) -> list[torch.Tensor]: ...
 
 
 class Aggregator(nn.Module):

@@ -197,8 +197,8 @@ def row_id(row: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- rendering
 
 
-def _human(value: Any, digits: int = 2) -> str:
-    """1234567 -> ``"1.23M"``; missing -> ``""``."""
+def human_count(value: Any, digits: int = 2) -> str:
+    """1234567 -> ``"1.23M"``, 63.8e9 -> ``"63.80G"``; missing (None, NaN, NA) -> ``""``."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
     v = float(value)
@@ -244,7 +244,7 @@ def render_leaderboard(df: pd.DataFrame, fmt: Literal["csv", "md"]) -> str:
             _cell(row["id"]), _cell(row["dataset"]), _cell(row["protocol"]), _cell(row["combination"]),
             _cell(row["setup"]), _cell(row["kind"]), _cell(row["selection"]), _cell(row["folds"]),
             *(_cell(format_mean_std(row[m], row[f"{m}_std"], n)) for m in METRICS),
-            _human(row["params"]), _human(row["macs"]),
+            human_count(row["params"]), human_count(row["macs"]),
             "" if pd.isna(row["frames_per_s"]) else f"{row['frames_per_s']:.1f}",
             _cell(row["seeds"]), _cell(row["source"]),
         ])

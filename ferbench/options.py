@@ -111,15 +111,23 @@ computes (worker counts, ...): ``workers: int = field(default=1, metadata=RUNTIM
 They are left out of config hashes and leaderboard labels."""
 
 
+ADDED_LATER = {"added_later": True}
+"""Field metadata for an option added after its component (or ``TrainOptions``) shipped:
+``variant: str = field(default="paper", metadata=ADDED_LATER)``. At its default it is left
+out of config hashes and stage keys, so runs recorded before the option existed keep theirs."""
+
+
 def options_to_dict(options: Any, *, runtime: bool = True) -> dict[str, Any]:
     """JSON-friendly dict of an options dataclass (tuples become lists).
 
-    ``runtime=False`` drops fields marked with :data:`RUNTIME` metadata.
+    ``runtime=False`` (what hashes see) drops fields marked with :data:`RUNTIME` metadata, and
+    fields marked :data:`ADDED_LATER` that hold their default.
     """
     out = json.loads(json.dumps(dataclasses.asdict(options), default=str))
     if not runtime:
         for f in dataclasses.fields(options):
-            if f.metadata.get("runtime"):
+            at_default = f.default is not dataclasses.MISSING and getattr(options, f.name) == f.default
+            if f.metadata.get("runtime") or (f.metadata.get("added_later") and at_default):
                 out.pop(f.name, None)
     return out
 

@@ -224,6 +224,15 @@ class Registry:
         """Every plugin's :class:`ferbench.sweep.launchers.LauncherSpec` objects."""
         return list(self._launchers)
 
+    def launcher(self, name: str) -> Any:
+        """The launcher spec called ``name``; an unknown name raises with a suggestion and the choices."""
+        by_name = {spec.name: spec for spec in self._launchers}
+        if name in by_name:
+            return by_name[name]
+        close = difflib.get_close_matches(name, list(by_name), n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise UnknownComponentError(f"unknown launcher '{name}'.{hint} Choices: {', '.join(sorted(by_name)) or 'none'}.")
+
 
 def _none_spec(kind: str) -> ComponentSpec:
     """The built-in no-op component of a context kind: an instance of the kind's protocol class."""

@@ -202,4 +202,77 @@ def check_component(spec: ComponentSpec, **kwargs: Any) -> list[str]:
     return checker(spec, **kwargs)
 
 
-__all__ = ["ConformanceError", "check_component", "option_fields"]
+
+
+def input_signatures(registry: Any) -> list[InputSignature]:
+    """The default signature of every registered input that builds with its defaults (rgb first)."""
+    sigs = []
+    for spec in sorted(registry.components("input"), key=lambda s: s.name != "rgb"):
+        try:
+            sigs.append(spec.factory(spec.options()).signature)
+        except Exception:  # noqa: BLE001 - an input that needs settings is skipped
+            continue
+    return sigs
+
+
+def backbone_dims(registry: Any) -> list[int]:
+    """The feature size D of every registered backbone (built with the first input signature it accepts)."""
+    dims = []
+    sigs = input_signatures(registry)
+    for spec in registry.components("backbone"):
+        for signature in sigs:
+            try:
+                dims.append(int(spec.factory(spec.options(), signature).out_dim))
+                break
+            except Exception:  # noqa: BLE001 - try the next signature
+                continue
+    return dims
+
+
+def _builds(spec: ComponentSpec, signature: InputSignature) -> bool:
+    opts = spec.options()
+    try:
+        if spec.kind == "backbone":
+            net = spec.factory(opts, signature)
+            return all(k in signature.side for k in net.side_inputs)
+        spec.factory(opts, _context(signature))
+        return True
+    except Exception:  # noqa: BLE001 - not this signature
+        return False
+
+
+def check_registered(spec: ComponentSpec, registry: Any, sample: Sample | None = None) -> list[str]:
+    """Run :func:`check_component` on a registered component, choosing what it needs from the registry.
+
+    Backbones, disentanglers and selectors are checked with the first registered input's
+    signature they build with (a backbone needing side inputs gets an input that provides them);
+    aggregators with the first feature size (32, then each registered backbone's D) and frame
+    count (6, 14, 35) they accept (eian needs a multiple of its clips, sna-fusion sna-multiscale's
+    D); inputs on ``sample``. This is how the test suite checks every component of every
+    installed plugin; plugin authors can call it the same way.
+
+    Raises:
+        ConformanceError: the component breaks its contract, or no registered input fits it.
+    """
+    if spec.kind == "input":
+        if sample is None:
+            raise ConformanceError(f"input '{spec.name}': give a sample (a media file it can read)")
+        return check_component(spec, sample=sample)
+    if spec.kind == "aggregator":
+        errors = []
+        for in_dim in dict.fromkeys([32, *backbone_dims(registry)]):
+            for frames in (6, 14, 35):
+                try:
+                    return check_aggregator(spec, in_dim=in_dim, frames=frames)
+                except Exception as err:  # noqa: BLE001 - try the next shape
+                    errors.append(f"D={in_dim}, T={frames}: {err}")
+        raise ConformanceError(f"aggregator '{spec.name}' fails for every feature size and frame count: {errors[0]}")
+    if spec.kind in ("backbone", "disentangler", "selector"):
+        for signature in input_signatures(registry):
+            if _builds(spec, signature):
+                return check_component(spec, signature=signature)
+        raise ConformanceError(f"{spec.kind} '{spec.name}' builds with no registered input's signature")
+    return check_component(spec)
+
+
+__all__ = ["ConformanceError", "check_component", "check_registered", "input_signatures", "option_fields"]

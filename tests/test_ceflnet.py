@@ -18,12 +18,6 @@ from ferbench_ceflnet.eian import EmotionalIntensityActivation, emotion_rich_cli
 from ferbench_ceflnet.plots import plot_activation_map
 
 
-def test_eian_conforms(registry):
-    spec = registry.get("aggregator", "eian")
-    assert spec.paper == "ceflnet"
-    assert check_component(spec, frames=35)
-
-
 @pytest.mark.parametrize("switches", [{"sal": False}, {"lrl": False}, {"eian": False}, {"loss": "ce"}])
 def test_ablation_variants_conform(switches):
     import dataclasses
@@ -200,7 +194,7 @@ def test_activation_map_png(tmp_path):
 def test_run_file_and_reported_rows_share_the_paper_combination(registry):
     from pathlib import Path
 
-    from ferbench.engine.assemble import resolve
+    from ferbench.engine.assemble import combination_label, resolve
     from ferbench.engine.config import config_from_dict, load_config_file
     from ferbench_ceflnet.reported import FULL, combination
 
@@ -208,9 +202,14 @@ def test_run_file_and_reported_rows_share_the_paper_combination(registry):
     config = config_from_dict(load_config_file(toml))
     t = config.train
     assert (t.optimizer, t.lr, t.weight_decay, t.schedule, t.batch_size, t.epochs) == ("adam", 1e-4, 1e-4, "cosine", 8, 120)
-    assert resolve(config, registry).combination == FULL
-    ablation = make_config({"aggregator": "eian", "backbone": "resnet18"}, {"input": {"sampling": "clips", "size": 224}, "aggregator": {"eian": "false"}})
-    assert resolve(ablation, registry).combination == combination(eian=False)
+    label = resolve(config, registry).combination
+    assert label == combination_label(registry, FULL["components"], FULL["options"])
+    rows = {r.method: r for r in registry.reported_results() if r.paper == "ceflnet" and r.dataset == "bu3dfe"}
+    assert rows["CEFLNet"].combination == label and rows["CEFLNet"].params == 12.83e6
+    ablation = make_config({"aggregator": "eian", "backbone": "resnet18"},
+                           {"input": {"sampling": "clips", "size": 224, "hflip": "false"}, "aggregator": {"eian": "false"}})
+    assert resolve(ablation, registry).combination == rows["CEFLNet +SAL+LRL"].combination
+    assert combination(eian=False)["options"]["aggregator"] == {"eian": False}
 
 
 def test_eian_learns_to_find_the_one_informative_clip_from_video_labels_only():

@@ -11,7 +11,9 @@ from ferbench.errors import FerbenchError, OptionError
 from ferbench.options import build_options, stable_hash
 
 O = ClipSamplingOptions()
-EVEN = torch.tensor([1, 4, 7, 10, 13])  # 5 evenly spaced frames of a 15-frame sub-video
+# evaluation frames of a 15-frame sub-video: every 3rd from the first, as the authors' code
+# (CEFLNet data/NewDataset.py:103, range(0, 15, 15 // 5)); until issue 19 ferbench took 1, 4, 7, 10, 13
+EVEN = torch.tensor([0, 3, 6, 9, 12])
 
 
 def gen(seed=0):
@@ -26,10 +28,19 @@ def test_paper_numbers_evaluation_indices_of_a_105_frame_video():
     assert O.window == 6 * 10 + 15 == 75 and O.total_frames == 35
 
 
+@pytest.mark.parametrize(("k", "want"), [(2, [0, 7]), (10, list(range(10))), (15, list(range(15))), (4, [0, 3, 6, 9])])
+def test_evaluation_positions_follow_the_code_for_other_frame_counts(k, want):
+    o = ClipSamplingOptions(clip_frames=k)
+    idx = clip_indices(105, o, train=False, generator=gen()).reshape(7, k)
+    assert idx[0].tolist() == [15 + p for p in want] and torch.equal(idx[3] - idx[0], torch.full((k,), 30))
+
+
 def test_short_video_is_interpolated_and_long_video_clipped():
     assert torch.equal(resample_positions(32, 105)[[0, 16, 104]], torch.tensor([0, 5, 31]))  # round(16*31/104) = 5
     short = clip_indices(32, O, train=False, generator=gen())
-    assert short[0] == 5 and short.max() <= 31 and bool((short[1:] >= short[:-1]).all())
+    assert short[0] == 4 and short.max() <= 31  # evaluation frame 15 of the 105 -> round(15*31/104) = 4
+    per_clip = short.reshape(7, 5)
+    assert bool((per_clip[:, 1:] >= per_clip[:, :-1]).all())  # overlapping sub-videos: sorted inside each clip
     long = clip_indices(305, O, train=False, generator=gen())  # central 105 frames start at 100
     assert torch.equal(long, 100 + clip_indices(105, O, train=False, generator=gen()))
     start = ClipSamplingOptions(long_videos="start")
@@ -63,7 +74,7 @@ def test_options_are_checked_with_the_fix_in_the_message():
     with pytest.raises(OptionError, match="overlap"):
         ClipSamplingOptions(overlap=15)
     two = ClipSamplingOptions(clip_frames=2)
-    assert torch.equal(clip_indices(105, two, train=False, generator=gen())[:2], torch.tensor([15 + 3, 15 + 11]))
+    assert torch.equal(clip_indices(105, two, train=False, generator=gen())[:2], torch.tensor([15 + 0, 15 + 7]))
 
 
 def test_clip_of_frame_picks_the_clip_closest_to_the_apex():

@@ -1,34 +1,41 @@
-"""Every built-in component passes ferbench.testing's conformance checks."""
+"""Every registered component of every installed plugin passes ferbench.testing's conformance checks.
+
+Parametrised from the registry (the way timm parametrises over ``list_models()``): a new component of any
+plugin is checked without anyone writing a test for it.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import importlib.metadata as md
 
 import pytest
 
-from ferbench.builtin.input_rgb import RGBOptions
-from ferbench.testing import ConformanceError, check_component
+from ferbench.plugins import ENTRY_POINT_GROUP, Registry
+from ferbench.testing import ConformanceError, check_component, check_registered
+
+REGISTRY = Registry(entry_points=list(md.entry_points(group=ENTRY_POINT_GROUP)))
+CHECKED = ("input", "backbone", "aggregator", "disentangler", "selector")
+SPECS = [spec for kind in CHECKED for spec in REGISTRY.components(kind)]
 
 
-def _specs(kind):
-    from ferbench.plugins import Registry
-
-    return [s for s in Registry().components(kind) if s.plugin == "core"]
-
-
-@pytest.mark.parametrize("spec", _specs("backbone") + _specs("aggregator") + _specs("disentangler") + _specs("selector"), ids=lambda s: f"{s.kind}-{s.name}")
-def test_builtin_component_conforms(spec):
-    assert check_component(spec)
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    """One SynthFER clip (H.264 I+P, apex and landmark ground truth): what every input can read."""
+    spec = REGISTRY.get("dataset", "synthetic-tiny")
+    manifest = spec.factory(spec.options(), None, tmp_path_factory.mktemp("conformance")).manifest()
+    return next(s for s in manifest.samples if not s.train_only)
 
 
-def test_rgb_input_conforms(registry, tmp_path):
-    sample = registry.get("dataset", "toy").factory(registry.get("dataset", "toy").options(), None, tmp_path).manifest().samples[0]
-    assert "determinism" in check_component(registry.get("input", "rgb"), sample=sample)
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.kind}-{s.name}")
+def test_registered_component_conforms(spec, sample, one_torch_thread):
+    assert check_registered(spec, REGISTRY, sample=sample)
 
 
-def test_conformance_catches_a_broken_aggregator(registry):
-    import dataclasses
+def test_every_kind_has_components():
+    assert {s.kind for s in SPECS} == set(CHECKED)
 
+
+def test_conformance_catches_a_broken_aggregator():
     import torch
 
     from ferbench.components import Aggregator, AggregatorOutput, ComponentSpec
@@ -46,3 +53,5 @@ def test_conformance_catches_a_broken_aggregator(registry):
     spec = ComponentSpec("aggregator", "wrong", WrongLogits, NoOptions, "bad")
     with pytest.raises(ConformanceError, match="logits"):
         check_component(spec)
+    with pytest.raises(ConformanceError, match="fails for every feature size"):
+        check_registered(spec, REGISTRY)

@@ -401,3 +401,39 @@ def test_folder_splits_and_images(tmp_path, faces):
     (root / "extra").mkdir()
     with pytest.raises(DatasetLayoutError, match="extra"):
         manifest_of("folder", root, tmp_path)
+
+
+# ------------------------------------------------------------------ bad roots and links (issue 14, items 11 and 15)
+def test_a_root_that_is_a_file_says_so(tmp_path):
+    (tmp_path / "afew.zip").write_bytes(b"PK")
+    with pytest.raises(DatasetLayoutError, match=r"root .*afew\.zip is a file, not a folder; pass the folder that holds"):
+        manifest_of("afew", tmp_path / "afew.zip", tmp_path)
+    with pytest.raises(DatasetLayoutError, match="does not exist"):
+        manifest_of("afew", tmp_path / "missing", tmp_path)
+
+
+def test_symlinks_leading_outside_the_root_are_refused_one_line_each(tmp_path, faces, capsys):
+    root, elsewhere = tmp_path / "tree", tmp_path / "elsewhere"
+    for s in range(3):
+        write_images(root / "happy" / f"seq{s}", face(faces, "happiness", s)[:2], "{t}.png")
+    write_video(elsewhere / "sad" / "clip.avi", face(faces, "sadness", 0))
+    write_video(elsewhere / "secret.avi", face(faces, "happiness", 1))
+    write_images(elsewhere / "frames", face(faces, "happiness", 2)[:2], "{t}.png")
+    (root / "sad").symlink_to(elsewhere / "sad", target_is_directory=True)  # a class folder outside
+    (root / "happy" / "linked.avi").symlink_to(elsewhere / "secret.avi")  # a file outside
+    (root / "happy" / "seq0" / "2.png").symlink_to(elsewhere / "frames" / "0.png")  # one frame of a sequence
+    (root / "happy" / "inside.avi").symlink_to(root / "sad" / "clip.avi")  # leads through the outside class folder
+    (root / "happy" / "alias").symlink_to(root / "happy" / "seq1", target_is_directory=True)  # inside: fine
+    m = manifest_of("folder", root, tmp_path)
+    assert sorted(s.id for s in m.samples) == ["happy/alias", "happy/seq1", "happy/seq2"]
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 4 and all(line.startswith("refused: dataset 'folder' sample ") for line in lines)
+    by_id = {line.split(" sample ")[1].split(":")[0]: line for line in lines}
+    assert f"{root / 'sad'} leads to {elsewhere / 'sad'}, outside --root {root}" in by_id["sad/clip.avi"]
+    assert f"{root / 'happy' / 'linked.avi'} leads to {elsewhere / 'secret.avi'}" in by_id["happy/linked.avi"]
+    assert f"{root / 'happy' / 'seq0' / '2.png'} leads to" in by_id["happy/seq0"]
+    assert "outside_links=follow" in by_id["happy/inside.avi"]
+    assert sorted(i for i, _ in m.info["refused"]) == sorted(by_id)
+    allowed = manifest_of("folder", root, tmp_path, outside_links="follow")
+    assert len(allowed.samples) == 7 and "refused" not in allowed.info
+    assert capsys.readouterr().err == ""

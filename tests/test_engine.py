@@ -89,7 +89,7 @@ def test_stage_runs_once_per_fold_then_comes_from_cache(registry, dirs, tmp_path
 
 
 def test_masked_samples_contribute_no_gradient(registry, dirs):
-    from ferbench.engine.assemble import assemble, build_input, resolve
+    from ferbench.engine.assemble import assemble
 
     cfg = _config(dirs, {"selector": "drop-class0"})
     runner = Runner(cfg, registry, progress=False, log=lambda s: None)

@@ -133,6 +133,43 @@ def test_reconstruction_only_in_the_first_epochs(registry):
     assert no_recon.losses(batch, out, 0) == {}
 
 
+def test_reconstruction_only_where_the_apex_is_annotated(registry):
+    """The paper applies the apex reconstruction "when the apex is annotated": samples with apex_known=0 add nothing."""
+    import torch.nn.functional as F
+
+    dis = _disentangler(registry, independence="none", beta="1")
+    b = 4
+    torch.manual_seed(0)
+    apex = torch.randn(b, 3, 32, 32)
+    side = {"iframe": torch.randn(b, 3, 32, 32), "apex": apex, "apex_known": torch.tensor([[1.0], [0.0], [1.0], [0.0]])}
+    batch = Batch(x=torch.zeros(b, 4, 3, 32, 32), label=torch.zeros(b, dtype=torch.long), subject=torch.zeros(b, dtype=torch.long),
+                  index=torch.arange(b), side=side)
+    out = ModelOutput(embedding=torch.randn(b, 8), logits=torch.zeros(b, 3))
+    z_i = dis.identity_features(side["iframe"])
+    recon = dis.decoder(torch.cat([z_i, out.embedding], 1))
+    want = (F.mse_loss(recon[0], apex[0]) + F.mse_loss(recon[2], apex[2])) / 2
+    assert torch.allclose(dis.losses(batch, out, 0)["reconstruction"], want)
+    side["apex_known"] = torch.zeros(b, 1)
+    assert float(dis.losses(batch, out, 0)["reconstruction"].detach()) == 0.0
+
+
+def test_inputs_follow_the_paper_by_default(registry, toy_sample):
+    """No flips (none in the paper); apex_known is 0 only when the apex is unknown and apex_fallback=none."""
+    import dataclasses
+
+    spec = registry.get("input", "residual")
+    o = spec.options()
+    assert o.hflip is False and o.apex_fallback == "none"
+    rep = spec.factory(o)
+    assert rep.signature.side["apex_known"] == (1,)
+    known = rep.sample(rep.load(toy_sample), train=True, generator=torch.Generator().manual_seed(0))["apex_known"]
+    assert known.tolist() == [1.0]  # toy samples annotate their apex
+    unknown = dataclasses.replace(toy_sample, apex=None)
+    assert rep.load(unknown)["apex_known"].tolist() == [0.0]
+    last = spec.factory(dataclasses.replace(o, apex_fallback="last"))
+    assert last.load(unknown)["apex_known"].tolist() == [1.0]
+
+
 def test_clear_errors(registry, monkeypatch):
     monkeypatch.delenv("FERBENCH_FACENET_WEIGHTS", raising=False)
     with pytest.raises(FerbenchError, match="20180402-114759-vggface2.pt.*facenet_weights=PATH"):

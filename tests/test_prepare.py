@@ -17,7 +17,7 @@ from ferbench.options import build_options
 from ferbench.plugins import Registry
 from ferbench.prepare.align import align_frame
 from ferbench.prepare.encode import write_h264
-from ferbench.prepare.track import fill_gaps, smooth
+from ferbench.prepare.cleanup import fill_gaps, smooth
 from test_datasets_adapters import AFEW_FOLDERS, synth_faces, write_afew, write_images, write_video
 
 
@@ -155,3 +155,136 @@ def test_cli_prepare_then_run_afew_end_to_end(afew_root, shared_cache, tmp_path,
     assert "nothing to prepare" in capsys.readouterr().err
     assert main(["prepare", "--dataset", "afew", "--root", str(tmp_path / "missing"), "--cache-dir", cache]) == 2
     assert str(tmp_path / "missing") in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ issue 14, items 1, 2, 13
+def paste(canvas_hw: tuple[int, int], face: np.ndarray | None, x: int, y: int = 16, background: int = 128) -> np.ndarray:
+    """A uint8 [H, W, 3] frame of one grey level with ``face`` [h, w, 3] pasted at (x, y) (None: no face)."""
+    frame = np.full((*canvas_hw, 3), background, np.uint8)
+    if face is not None:
+        frame[y:y + face.shape[0], x:x + face.shape[1]] = face
+    return frame
+
+
+def leaving_clip(faces) -> np.ndarray:
+    """26 frames of 96x160: subject A drifts right for 16 frames and leaves; 4 empty frames; subject B on the right for 6."""
+    a, b = np.concatenate([faces["happiness"][0]] * 2), faces["surprise"][1]
+    frames = [paste((96, 160), a[t], x=4 + t) for t in range(16)]
+    frames += [paste((96, 160), None, 0)] * 4
+    frames += [paste((96, 160), b[t], x=96) for t in range(6)]
+    return np.stack(frames)
+
+
+def pattern_clip(faces, n: int = 20) -> np.ndarray:
+    """A face-free, high-contrast moving checkerboard of n frames in which a face shows in one frame only
+    (standing for MTCNN firing once on lettering: no pattern we tried fools MTCNN at p >= 0.9)."""
+    yy, xx = np.indices((96, 160))
+    frames = [np.repeat((((xx + 3 * t) // 8 + yy // 8) % 2 * 255).astype(np.uint8)[..., None], 3, axis=2) for t in range(n)]
+    frames[7] = paste((96, 160), faces["anger"][2][4], x=48)
+    return np.stack(frames)
+
+
+@pytest.fixture(scope="module")
+def tracked_root(tmp_path_factory):
+    """folder layout: a clip whose face leaves the frame, a pattern clip with one face frame, a steady face clip."""
+    faces = synth_faces(tmp_path_factory)
+    root = tmp_path_factory.mktemp("tracked") / "tree"
+    write_video(root / "leaves" / "clip.mp4", leaving_clip(faces), codec="libx264")
+    write_video(root / "pattern" / "clip.mp4", pattern_clip(faces), codec="libx264")
+    write_video(root / "steady" / "clip.mp4", faces["neutral"][3], codec="libx264")
+    return root
+
+
+def test_too_few_face_frames_fail_and_a_face_that_leaves_is_cut_not_cropped_on_background(tracked_root, tmp_path, detector):
+    from ferbench.prepare.pipeline import prepare_dataset
+
+    lines: list[str] = []
+    report = prepare_dataset(adapter("folder", tracked_root, tmp_path), progress=False, log=lines.append)
+    reasons = dict(report.failed)
+    assert list(reasons) == ["pattern/clip.mp4"] and report.prepared == 2
+    assert reasons["pattern/clip.mp4"].startswith("too few face frames: the face is found in 1 of 20 frames (5%)")
+    m = adapter("folder", tracked_root, tmp_path).manifest()
+    leaves = m.by_id()["leaves/clip.mp4"]
+    marks = np.load(leaves.meta["landmarks5"])
+    kept = marks["source_frame"]
+    # only subject A's frames are kept: B (who never overlaps A) is not jumped to, the empty frames are cut
+    assert leaves.num_frames == len(kept) >= 13 and kept[0] == 0 and kept.max() < 16
+    fraction = leaves.meta["face_fraction"]
+    assert fraction == pytest.approx(marks["detected"].sum() / 26) and 0.5 <= fraction < 0.9
+    # item 13: boxes are in source pixels (subject A's face sits at x 4..83 of the 160-wide frame), landmarks in crop pixels
+    cx = (marks["boxes"][:, 0] + marks["boxes"][:, 2]) / 2
+    assert ((cx > 20) & (cx < 70)).all() and marks["boxes"][:, 2].max() < 90
+    assert ((marks["landmarks"] > 0) & (marks["landmarks"] < 112)).all()
+    from ferbench.data.video import read_video
+
+    crops = read_video(leaves.path)
+    assert all(len(f) for f in detector.detect(crops))  # every kept frame is a face, none is background
+    assert m.by_id()["steady/clip.mp4"].meta["face_fraction"] == 1.0
+    # low-fraction items are listed at the end of the run and in prepared.json
+    assert lines[-1] == f"low face fraction: leaves/clip.mp4: {fraction:.0%}" and "fewer than 90%" in lines[-2]
+    summary = json.loads((report.dir / "prepared.json").read_text())
+    assert [d["id"] for d in summary["low_face_fraction"]] == ["leaves/clip.mp4"]
+    # a lower bar keeps the pattern clip: its track is one frame long
+    loose = prepare_dataset(adapter("folder", tracked_root, tmp_path, min_face_fraction=0.01, max_gap=0),
+                            progress=False, log=lambda _: None)
+    assert not loose.failed and loose.face_fractions["pattern/clip.mp4"] == pytest.approx(0.05)
+
+
+def test_docs_say_boxes_are_in_source_pixels():
+    text = (Path(__file__).parents[1] / "docs" / "datasets.md").read_text()
+    assert "`boxes` [N, 4] in crop" not in text and "| `boxes` | [N, 4] | source pixels (of the raw frame)" in text
+
+
+def same_looking_ids_tree(root: Path, faces) -> dict[str, int]:
+    """Four items whose ids the old names merged pairwise; each has its own frame count."""
+    counts = {"x/y_z.avi": 8, "x_y/z.avi": 7, "x/a b.avi": 6, "x/a_b.avi": 5}
+    for (rel, n), cls in zip(counts.items(), ("happiness", "sadness", "surprise", "anger")):
+        write_video(root / rel, faces[cls][0][:n])
+    return counts
+
+
+def test_prepared_names_are_injective_and_markers_are_checked(tmp_path_factory, tmp_path, capsys):
+    from ferbench.prepare import store
+    from ferbench.prepare.pipeline import prepare_dataset
+
+    faces = synth_faces(tmp_path_factory)
+    root = tmp_path / "tree"
+    counts = same_looking_ids_tree(root, faces)
+    report = prepare_dataset(adapter("folder", root, tmp_path / "c"), progress=False, log=lambda _: None)
+    assert report.prepared == 4 and len(list((report.dir / "items").glob("*.mp4"))) == 4
+    m = adapter("folder", root, tmp_path / "c").manifest()
+    assert {s.id: s.num_frames for s in m.samples} == counts  # every sample reads its own video
+    assert len({s.path for s in m.samples}) == 4
+    stem = store.item_stem("x/a b.avi")
+    assert stem.startswith("x_a_b.avi-") and stem != store.item_stem("x/a_b.avi")
+
+    # a changed source is not trusted: left out with the prepare command, then prepared again
+    write_video(root / "x/a b.avi", faces["fear"][0][:4])
+    m = adapter("folder", root, tmp_path / "c").manifest()
+    assert "x/a b.avi" not in m.by_id() and m.info["stale"][0][0] == "x/a b.avi"
+    err = capsys.readouterr().err
+    assert "cannot be trusted" in err and "changed" in err and "ferbench prepare --dataset folder" in err
+    again = prepare_dataset(adapter("folder", root, tmp_path / "c"), progress=False, log=lambda _: None)
+    assert again.redone == 1 and again.prepared == 1 and again.skipped == 3
+    assert adapter("folder", root, tmp_path / "c").manifest().by_id()["x/a b.avi"].num_frames == 4
+
+    # markers of an older prepare (no id, no version) or of another sample are never trusted
+    items = report.dir / "items"
+    old = json.loads(store.marker_path(report.dir, "x/y_z.avi").read_text())
+    store.marker_path(report.dir, "x/y_z.avi").write_text(json.dumps({k: v for k, v in old.items() if k not in ("id", "v")}))
+    store.marker_path(report.dir, "x_y/z.avi").write_text(json.dumps(old))
+    m = adapter("folder", root, tmp_path / "c").manifest()
+    stale = dict(m.info["stale"])
+    assert "older" in stale["x/y_z.avi"] and "belong to sample 'x/y_z.avi'" in stale["x_y/z.avi"]
+    assert len(m.samples) == 2 and len(list(items.glob("*.json"))) == 4
+    fixed = prepare_dataset(adapter("folder", root, tmp_path / "c"), progress=False, log=lambda _: None)
+    assert fixed.redone == 2 and fixed.skipped == 2
+    assert {s.id: s.num_frames for s in adapter("folder", root, tmp_path / "c").manifest().samples} == {**counts, "x/a b.avi": 4}
+
+
+def test_prepared_folders_of_the_old_version_are_not_found(tmp_path, monkeypatch):
+    from ferbench.prepare import store
+
+    new = adapter("folder", tmp_path, tmp_path / "c").prepared_dir()
+    monkeypatch.setattr(store, "PREPARE_VERSION", 1)
+    assert adapter("folder", tmp_path, tmp_path / "c").prepared_dir() != new

@@ -99,3 +99,19 @@ def test_kfold_falls_back_to_grouping_when_no_class_can_be_stratified():
     m = Manifest("m", [str(i) for i in range(7)], samples, ProtocolSpec("kfold", folds=10))
     folds = make_folds(m)
     assert sorted(len(f.test) for f in folds) == [1] * 10
+
+
+def test_a_class_with_one_item_is_one_ferbench_note_not_a_sklearn_warning(capsys):
+    import warnings
+
+    m = _manifest(subjects=10, per_subject=7)
+    m.classes[6] = "rare"
+    m.samples.append(Sample(id="lonely", path="", label=6, subject="s99"))
+    m.samples[:] = [s for s in m.samples if s.label != 6 or s.id == "lonely"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scikit-learn's "least populated class" UserWarning would raise here
+        folds = make_folds(m, seed=0)
+    assert len(folds) == 5
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["note: class 'rare' (1 sample) has fewer samples than the 5 folds, so some test folds have none of it; "
+                   "add samples or lower the fold count (dataset option folds=N)"]

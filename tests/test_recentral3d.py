@@ -3,7 +3,9 @@ conformance of the inputs/backbone, an end-to-end run, errors."""
 
 from __future__ import annotations
 
+import os
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -254,3 +256,76 @@ def test_real_face_mesh_recovers_an_in_plane_rotation(tmp_path):
     drawn = rep.sample(loaded, train=False, generator=torch.Generator())
     assert drawn["x"].shape == (1, 1, 100, 100) and (drawn["x"] > -1).float().mean() > 0.3
     assert drawn["face"].shape == (1, 3, 100, 100) and drawn["landmark_distances"].shape == (1, 2278)
+
+
+# --------------------------------------------------------------------------- issue 14, items 7 and 14
+
+
+class FakeMesh:
+    """Stands in for MTCNN + MediaPipe: a fixed 468-point face, or None on a black frame."""
+
+    def __init__(self) -> None:
+        rng = np.random.default_rng(0)
+        tpl = frontal_template()
+        pts = tpl[rng.integers(0, 68, 468)] + rng.normal(0, 0.02, (468, 3))
+        pts[face_points.MESH_TO_68] = tpl
+        self.points = pts * 20.0 + np.array([32.0, 32.0, 0.0])
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray | None:
+        return None if frame.mean() < 5 else self.points.copy()
+
+
+def test_a_frame_without_a_mesh_fails_only_its_sample_and_names_the_true_frame(monkeypatch, tmp_path, registry):
+    import json
+
+    from PIL import Image
+
+    from ferbench.data.manifest import Sample
+    from ferbench_recentral3d.inputs import LandmarksOptions, build_landmarks
+
+    rng = np.random.default_rng(1)
+    root = tmp_path / "tree"
+    for cls in ("a", "b"):
+        for k in range(3):
+            seq = root / cls / f"seq{k}"
+            seq.mkdir(parents=True)
+            for t in range(8):
+                frame = rng.integers(40, 220, (64, 64, 3), dtype=np.uint8)
+                if (cls, k, t) == ("a", 1, 5):
+                    frame[:] = 0  # no face in frame 5 (the second kept frame: apex 7, then 5)
+                Image.fromarray(frame).save(seq / f"{t}.png")
+    monkeypatch.setattr(face_points, "mesh_estimator", lambda: FakeMesh())
+    rep = build_landmarks(LandmarksOptions(frames=2, face_size=32, points="mesh"))
+    with pytest.raises(FerbenchError, match=r"sample a/seq1: no face found by the face mesh in frame 5 of "):
+        rep.load(Sample(id="a/seq1", path=str(root / "a" / "seq1"), label=0, subject="a1"))
+    assert rep.load(Sample(id="a/seq0", path=str(root / "a" / "seq0"), label=0, subject="a0"))["frame_index"].tolist() == [5, 7]
+
+    cfg = make_config({"dataset": "folder", "input": "landmarks", "backbone": "small-cnn", "aggregator": "mean"},
+                      {"dataset": {"folds": "2", "prepared": "no"}, "input": {"frames": "2", "face_size": "32", "points": "mesh"}},
+                      {"epochs": 1, "batch_size": 4}, root=str(root), cache_dir=str(tmp_path / "cache"),
+                      output_dir=str(tmp_path / "out"))
+    runner = Runner(cfg, registry, progress=False, log=lambda s: None)
+    result = runner.run()  # the run goes on without the sample
+    failures = json.loads((runner.run_dir / "failures.json").read_text())
+    assert [f["id"] for f in failures] == ["a/seq1"] and "in frame 5 of" in failures[0]["reason"]
+    assert sum(f.metrics["n_left_out"] for f in result.folds) == 1
+    assert sum(f.metrics["n_scored"] for f in result.folds) == 5
+
+
+def test_native_log_lines_are_silenced(capfd):
+    with face_points.quiet_native_logs():
+        os.write(2, b"W0000 00:00:1 inference_feedback_manager.cc:114] Feedback manager requires a model\n")
+        warnings.warn("SymbolDatabase.GetPrototype() is deprecated. Please use message_factory", UserWarning)
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "after\n"
+
+
+def test_mediapipe_prints_nothing_on_a_real_face():
+    pytest.importorskip("mediapipe", reason="MediaPipe face mesh is the optional extra: pip install -e '.[mesh]'")
+    import subprocess
+
+    code = ("import skimage.data; from ferbench_recentral3d.face_points import mesh_estimator; "
+            "est = mesh_estimator(); [est(skimage.data.astronaut()) for _ in range(2)]; import time; time.sleep(0.5)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == ""

@@ -11,6 +11,8 @@ from ferbench.data.manifest import Sample
 from ferbench.errors import FerbenchError, OptionError
 from ferbench.options import build_options
 from ferbench.testing import check_component
+from ferbench_relgan.input_peak import IMAGENET_MEAN, IMAGENET_STD
+from ferbench.data.frame_sampling import apex_window as peak_window
 from ferbench_relgan.losses import Lambdas, discriminator_loss, generator_loss
 from ferbench_relgan.networks import Decoder, Discriminator, Encoder, Generator, fit_to
 from ferbench_relgan.options import EncoderOptions, RelGANOptions
@@ -193,3 +195,43 @@ def test_reported_rows(registry):
     assert got[("bu3dfe", "REL-GAN")] == 83.46 and got[("sfew", "REL-GAN")] == 45.82
     assert got[("ckplus", "CNN (baseline)")] == 90.34
     assert all(r.metric == "war" for r in rows)
+
+
+def test_rgb_peak_draws_from_the_apex_window(registry, tmp_path):
+    """The paper classifies peak images: rgb-peak's frames come from the k frames ending at the apex."""
+    import dataclasses
+    import importlib.metadata as md
+
+    from ferbench.plugins import ENTRY_POINT_GROUP, Registry
+    assert peak_window(16, None, 3) == (13, 16) and peak_window(16, 8, 3) == (6, 9) and peak_window(2, None, 3) == (0, 2)
+    toy = Registry(entry_points=[md.EntryPoint(name="toy", value="toy_plugin", group=ENTRY_POINT_GROUP)]).get("dataset", "toy")
+    sample = toy.factory(toy.options(), None, tmp_path).manifest().samples[0]
+    spec = registry.get("input", "rgb-peak")
+    assert check_component(spec, sample=sample)
+    rep = spec.factory(dataclasses.replace(spec.options(), size=32))
+    loaded = rep.load(sample)
+    n = loaded["frames"].shape[0]
+    drawn = rep.sample(loaded, train=False, generator=torch.Generator())
+    x = drawn["x"]
+    assert drawn["frame_index"].tolist() == [n - 3, n - 2, n - 1]
+    want = (loaded["frames"][n - 3:].float() / 255.0 - IMAGENET_MEAN) / IMAGENET_STD  # toy apex = the last frame
+    assert x.shape == (3, 3, 32, 32) and torch.allclose(x, want)
+    middle = rep.load(dataclasses.replace(sample, apex=2))
+    x2 = rep.sample(middle, train=True, generator=torch.Generator().manual_seed(0))["x"]
+    assert any(torch.allclose(x2[0], (middle["frames"][i].float() / 255.0 - IMAGENET_MEAN[0]) / IMAGENET_STD[0])
+               or torch.allclose(x2[0].flip(-1), (middle["frames"][i].float() / 255.0 - IMAGENET_MEAN[0]) / IMAGENET_STD[0])
+               for i in (0, 1, 2))
+
+
+def test_run_file_is_the_papers_recipe(registry):
+    from pathlib import Path
+
+    from ferbench.engine.assemble import resolve
+    from ferbench.engine.config import config_from_dict, load_config_file
+
+    toml = Path(__file__).resolve().parents[1] / "plugins" / "ferbench_relgan" / "relgan.toml"
+    config = config_from_dict(load_config_file(toml))
+    t = config.train
+    assert (t.epochs, t.batch_size, t.optimizer, t.lr, t.grad_clip) == (50, 64, "adam", 1e-4, 0.0)
+    rows = [r for r in registry.reported_results() if r.paper == "relgan" and r.method == "REL-GAN"]
+    assert {r.combination for r in rows} == {resolve(config, registry).combination}

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from ferbench.data.loading import FERDataset, InputCache
 from ferbench.engine.assemble import assemble, resolve
 from ferbench.engine.config import make_config
 from ferbench.engine.runner import Runner
@@ -73,16 +72,18 @@ def test_wrong_backbone_fails_before_gan_training(registry, dirs, backbone):
 
 
 def test_disentangler_alone_brings_encoder_and_mlp_and_runs(registry, dirs):
-    """The issue's command shape: only --disentangler relgan; the backbone and classifier come with it."""
+    """The issue's command shape: only --disentangler relgan; the peak-frame input, backbone and classifier come with it."""
     opts = {"input": {"frames": 2, "size": 32, "hflip": "false"}, "disentangler": GAN, "backbone": TINY}
     config = make_config({"dataset": "toy", "disentangler": "relgan"}, opts, {"epochs": 1, "batch_size": 8},
                          registry=registry, folds=(0,), **dirs)
-    assert "+".join(config.choice(k).name for k in ("input", "backbone", "aggregator", "disentangler", "selector")) == "rgb+relgan-encoder+relgan-mlp+relgan+none"
+    # since issue 19 the companion input is rgb-peak (the paper classifies peak images); it was rgb
+    assert "+".join(config.choice(k).name for k in ("input", "backbone", "aggregator", "disentangler", "selector")) == \
+        "rgb-peak+relgan-encoder+relgan-mlp+relgan+none"
     result, lines = _run(registry, config)
     assert any("G_es loaded into backbone" in line for line in lines) and len(result.folds) == 1
     # an explicit aggregator wins over the companion (the issue's --aggregator eian case)
     assert resolve(make_config({"disentangler": "relgan", "aggregator": "mean"}, registry=registry), registry).combination == \
-        "rgb+relgan-encoder+mean+relgan+none"
+        "rgb-peak+relgan-encoder+mean+relgan+none"
 
 
 def test_mismatched_architecture_is_one_clear_error(registry, dirs):
@@ -107,3 +108,12 @@ def test_synthfer_pairs_have_target_identity_and_source_expression(registry, dir
     # the bank keeps the frames nearest the apex (SynthFER default profile: apex last)
     x = ds.cache.rep.sample(ds.cache.get(bank.samples[0]), train=False, generator=torch.Generator().manual_seed(0))["x"]
     assert torch.equal(bank.frames[1], x[-1].half())
+
+
+def test_a_backbone_without_the_required_capability_fails_at_assembly(registry, tmp_path):
+    """relgan's stage hands G_es to the backbone: ComponentSpec.requires makes that link part of the contract."""
+    config = make_config({"dataset": "synthetic-tiny", "disentangler": "relgan", "backbone": "small-cnn"},
+                         registry=registry, cache_dir=str(tmp_path / "c"), output_dir=str(tmp_path / "o"))
+    with pytest.raises(IncompatibleCombinationError,
+                       match="disentangler 'relgan' needs a backbone that implements TakesPretrainedEncoder.*small-cnn"):
+        Runner(config, registry, progress=False, log=lambda s: None)

@@ -18,7 +18,7 @@ from ferbench.errors import IncompatibleCombinationError, OptionError
 from ferbench.options import build_options
 from ferbench.testing import check_component
 from ferbench_sna.autoencoder import AsymmetricAutoencoder, ResBlock, loss_ae
-from ferbench_sna.input_gray112 import frame_window
+from ferbench.data.frame_sampling import apex_window
 from ferbench_sna.multiscale import FusionOptions, MultiScaleOptions, SNAFusion, SNAMultiScale
 from ferbench_sna.reported import reported_results
 from ferbench_sna.selector import SNASelector, neighbourhood_mask, symmetric_kl
@@ -225,10 +225,22 @@ def test_conformance(registry, dirs, tmp_path):
 
 
 def test_gray112_window_and_reported_rows(registry):
-    assert frame_window(16, 15, 3) == (13, 16) and frame_window(16, None, 3) == (13, 16)
-    assert frame_window(16, 8, 0) == (0, 16) and frame_window(5, 2, 10) == (0, 3)
+    assert apex_window(16, 15, 3) == (13, 16) and apex_window(16, None, 3) == (13, 16)
+    assert apex_window(16, 8, 0) == (0, 16) and apex_window(5, 2, 10) == (0, 3)
     rows = [r for r in registry.reported_results() if r.paper == "sna"]
-    assert {r.dataset for r in rows} == {"affectnet", "ckplus", "oulu"} and rows == reported_results()
+    assert {r.dataset for r in rows} == {"affectnet", "ckplus", "oulu"}
+    assert [(r.method, r.value) for r in rows] == [(r.method, r.value) for r in reported_results()]
+    # the registry resolves the rows (issue 19): sna.toml's run lands on the Ours(BT) row, Ours(T) on no run
+    from pathlib import Path
+
+    from ferbench.engine.assemble import resolve
+    from ferbench.engine.config import config_from_dict, load_config_file
+
+    toml = Path(__file__).resolve().parents[1] / "plugins" / "ferbench_sna" / "sna.toml"
+    config = config_from_dict(load_config_file(toml))
+    by = {r.method: r.combination for r in rows}
+    assert by["Ours(BT)"] == resolve(config, registry).combination and by["Ours(T)"].endswith(",threshold=T]")
+    assert config.train.grad_clip == 0.0  # the paper clips no gradients
 
 
 def test_sna_fails_early_on_frames_the_autoencoder_cannot_take(registry, dirs):

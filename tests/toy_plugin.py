@@ -129,6 +129,11 @@ class DropClassZeroSelector(Selector):
     def weights(self, batch, output, model):
         return (batch.label != 0).float()
 
+    def fold_metrics(self, report):
+        """Percent of training samples kept (mean over epochs) and the share of classes 1 and 2."""
+        kept = [h["kept"] for h in report.history]
+        return {"toy_kept": 100.0 * sum(kept) / len(kept), "toy_expected": 100.0 * 2 / 3}
+
 
 @hookimpl
 def ferbench_datasets():
@@ -149,6 +154,27 @@ def ferbench_disentanglers():
 @hookimpl
 def ferbench_selectors():
     return [ComponentSpec("selector", "drop-class0", DropClassZeroSelector, NoOptions, "masks class 0", paper="test")]
+
+
+def _claims():
+    from ferbench.claims import Arm, Claim, Scale
+
+    base = {"options": {"input": {"frames": 2, "size": 32, "hflip": "false"}}, "train": {"epochs": 1, "batch_size": 8}}
+    toy = {"components": {"dataset": "toy"}}
+    cpu = {"cpu": Scale(seeds=(0, 1), folds=(0, 1, 2))}
+    return [
+        Claim("wide-beats-narrow", "toy", "a wider CNN is better", "Table 0", "+1 point", "war", "greater", 1.0,
+              (Arm("wide", {"options": {"backbone": {"width": 8}}}), Arm("narrow", {"options": {"backbone": {"width": 2}}})),
+              base, toy, cpu),
+        Claim("masks-a-third", "toy", "drop-class0 keeps two thirds", "Sec. 0", "66.7 %", "toy_kept", "equal", 5.0,
+              (Arm("drop-class0", {"components": {"selector": "drop-class0"}}),), base, toy, cpu,
+              baseline_metric="toy_expected"),
+    ]
+
+
+@hookimpl
+def ferbench_claims():
+    return _claims()
 
 
 @hookimpl

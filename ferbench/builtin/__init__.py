@@ -35,3 +35,10 @@ def ferbench_aggregators() -> list[ComponentSpec]:
         ComponentSpec("aggregator", "mean", build_mean, MeanOptions, "average of frame features + linear classifier"),
         ComponentSpec("aggregator", "lstm", build_lstm, LSTMOptions, "LSTM over frame features, last hidden state + linear classifier"),
     ]
+
+
+@hookimpl
+def ferbench_launchers():
+    from ..sweep.launchers import builtin_launchers
+
+    return builtin_launchers()

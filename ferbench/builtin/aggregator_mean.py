@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from ..components import Aggregator, AggregatorOutput
+from ..nn import masked_mean
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,14 +20,6 @@ class MeanOptions:
     """
 
     dropout: float = 0.0
-
-
-def masked_mean(features: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """[B, T, D] (+ bool mask [B, T], True = valid) -> [B, D]."""
-    if mask is None:
-        return features.mean(dim=1)
-    m = mask.to(features.dtype).unsqueeze(-1)
-    return (features * m).sum(1) / m.sum(1).clamp_min(1.0)
 
 
 class MeanAggregator(Aggregator):

@@ -58,7 +58,8 @@ class RGBOptions:
 
 
 class RGBInput:
-    """``load``: every frame, resized, uint8 [N, 3, S, S]; ``sample``: float32 [T, 3, S, S]."""
+    """``load``: every frame, resized, uint8 [N, 3, S, S]; ``sample``: float32 ``x`` [T, 3, S, S] and
+    ``frame_index`` [T] int64, the source frame of each (what ``Evaluation.frame_index`` collects)."""
 
     def __init__(self, options: RGBOptions) -> None:
         if options.frames < 1 or options.size < 8:
@@ -69,6 +70,10 @@ class RGBInput:
         self.signature = InputSignature(channels=3, frames=frames, height=options.size, width=options.size)
         self._mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
         self._std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+
+    def normalise(self, x: torch.Tensor) -> torch.Tensor:
+        """ImageNet mean/std normalisation of float frames in [0, 1], [T, 3, H, W] (what ``sample`` applies)."""
+        return ((x - self._mean) / self._std).contiguous()
 
     def cache_key(self) -> str:
         # only the options that change what load() returns
@@ -84,12 +89,13 @@ class RGBInput:
         return {"frames": torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous()}
 
     def sample(self, loaded: dict[str, torch.Tensor], *, train: bool, generator: torch.Generator) -> dict[str, torch.Tensor]:
-        x = self.sample_uint8(loaded, train=train, generator=generator)["x"]
-        return {"x": self.normalize_batch(x.unsqueeze(0))[0].contiguous()}
+        drawn = self.sample_uint8(loaded, train=train, generator=generator)
+        return {**drawn, "x": self.normalize_batch(drawn["x"].unsqueeze(0))[0].contiguous()}
 
     def sample_uint8(self, loaded: dict[str, torch.Tensor], *, train: bool,
                      generator: torch.Generator) -> dict[str, torch.Tensor]:
-        """:meth:`sample` before normalisation: ``x`` uint8 [T, 3, S, S] (4x fewer bytes to move to a GPU)."""
+        """:meth:`sample` before normalisation: ``x`` uint8 [T, 3, S, S] (4x fewer bytes to move to a GPU)
+        and ``frame_index``."""
         frames = loaded["frames"]
         if self.clips is not None:
             idx = clip_indices(frames.shape[0], self.clips, train=train, generator=generator)
@@ -98,7 +104,7 @@ class RGBInput:
         x = frames[idx]
         if train and self.options.hflip and torch.rand(1, generator=generator).item() < 0.5:
             x = x.flip(-1)
-        return {"x": x.contiguous()}
+        return {"x": x.contiguous(), "frame_index": idx.long()}
 
     def normalize_batch(self, x: torch.Tensor) -> torch.Tensor:
         """uint8 [B, T, 3, S, S] on any device -> float32 as :meth:`sample` returns it (grey, ImageNet-normalised)."""

@@ -28,7 +28,7 @@ from .. import __version__
 from ..errors import FerbenchError
 
 #: modules of ``ferbench.cli`` that contribute commands, in help order
-COMMAND_MODULES = ("components", "run", "results", "data", "cache")
+COMMAND_MODULES = ("components", "run", "sweep", "claims", "results", "compare", "report", "data", "bundle", "cache")
 
 
 class Terminated(KeyboardInterrupt):
@@ -50,8 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)  # what a command re-launches (run --nproc)
+    args.argv = argv  # the command as typed (claims record it in their table's header; run --nproc relaunches it)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return args.func(args)

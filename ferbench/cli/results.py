@@ -17,7 +17,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     store_path = Path(args.output_dir or default_output_dir()).expanduser() / "results.sqlite"
     reg = registry()
     if store_path.is_file():
-        df = ResultsStore(store_path).dataframe(dataset=args.dataset)
+        df = ResultsStore(store_path).dataframe()  # build_leaderboard filters, variants (synthetic[...]) included
     else:
         import pandas as pd
 

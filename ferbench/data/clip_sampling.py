@@ -17,11 +17,14 @@ frames each. With the paper's numbers (every one of them an option of
    ``sub_video``, ``overlap``): sub-video j starts at ``j * (15 - 5)`` inside
    the window, so 7 sub-videos exactly cover the 75 frames.
 5. **5 frames per sub-video** (``clip_frames``): a random sorted subset in
-   training, evenly spaced (segment centres: positions 1, 4, 7, 10, 13 of 15)
-   in evaluation.
+   training; in evaluation every ``sub_video // clip_frames``-th frame from the
+   sub-video's first (positions 0, 3, 6, 9, 12 of 15), as the authors' code
+   does (CVLab-Liuyuanyuan/CEFLNet, data/NewDataset.py:103; the paper describes
+   only training).
 
 The result is an int64 index tensor of length ``clips * clip_frames`` into the
-source frames, clip-major (clip 0's frames first), in temporal order.
+source frames, clip-major (clip 0's frames first), in temporal order inside each clip
+(sub-videos overlap, so a clip may start before the previous one's last frame).
 Randomness comes only from the generator; evaluation ignores it.
 """
 
@@ -146,8 +149,10 @@ def resample_positions(n: int, length: int, long_videos: str = "center") -> torc
 def _frames_in_sub_video(o: ClipSamplingOptions, *, train: bool, generator: torch.Generator) -> torch.Tensor:
     """Step 5 for one sub-video: int64 [clip_frames] sorted offsets in [0, sub_video)."""
     k, s = o.clip_frames, o.sub_video
-    if not train:  # evenly spaced: the centre of each of k equal segments
-        return ((torch.arange(k, dtype=torch.float64) + 0.5) * (s / k)).floor().long().clamp_(0, s - 1)
+    if not train:  # the official code's range(0, s, s // k), first k of them; k > s repeats frames
+        if k <= s:
+            return torch.arange(k, dtype=torch.long) * (s // k)
+        return (torch.arange(k, dtype=torch.float64) * (s / k)).floor().long().clamp_(0, s - 1)
     if k <= s:
         return torch.randperm(s, generator=generator)[:k].sort().values
     return torch.randint(0, s, (k,), generator=generator).sort().values
@@ -180,7 +185,7 @@ def clip_indices(n: int, options: ClipSamplingOptions, *, train: bool, generator
 
     Returns:
         int64 tensor [clips * clip_frames] of indices in [0, N), clip-major,
-        non-decreasing.
+        non-decreasing inside each clip.
     """
     resampled = resample_positions(n, options.resample_to, options.long_videos)
     return resampled[clip_positions(options, train=train, generator=generator)].reshape(-1)

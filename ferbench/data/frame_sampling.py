@@ -22,3 +22,12 @@ def segment_indices(n: int, t: int, *, train: bool, generator: torch.Generator) 
         offsets = torch.full((t,), 0.5, dtype=torch.float64)
     pos = edges[:-1] + offsets * (edges[1:] - edges[:-1])
     return pos.floor().clamp_(0, n - 1).long()
+
+
+def apex_window(n: int, apex: int | None, k: int) -> tuple[int, int]:
+    """[lo, hi) of the ``k`` frames (of ``n``) ending at the apex frame ``apex`` (None or < 0: the last
+    frame); ``k <= 0``: the whole clip. The peak frames of papers that classify "the last three frames"."""
+    if k <= 0:
+        return 0, n
+    end = n - 1 if apex is None or apex < 0 else min(int(apex), n - 1)
+    return max(0, end - k + 1), end + 1

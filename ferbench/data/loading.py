@@ -29,6 +29,7 @@ from torch.utils.data import Dataset, Sampler, get_worker_info
 
 from ..components import Batch, InputRepresentation
 from ..errors import FerbenchError, SampleReadError
+from ..seeding import mix_seed
 from ..options import stable_hash
 from .disk_cache import LAYOUT_SUFFIX, CacheInfo, DiskCache
 from .manifest import Sample
@@ -36,11 +37,6 @@ from .media_probe import check_media
 from .memory_cache import MemoryLRU
 
 CacheMode = Literal["disk", "none"]
-
-
-def mix_seed(*parts: int) -> int:
-    """A 63-bit seed derived from integers (order-sensitive)."""
-    return int(stable_hash([int(p) for p in parts], length=15), 16)
 
 
 class InputCache:

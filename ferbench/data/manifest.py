@@ -111,3 +111,14 @@ class Manifest:
     @classmethod
     def load(cls, path: str | Path) -> "Manifest":
         return cls.from_json(Path(path).read_text())
+
+
+def apex_index(convention: str | None, num_frames: int | None) -> int | None:
+    """Apex frame under a convention: ``"last"`` (CK+, Oulu), ``"middle"`` (MMI), else None."""
+    if num_frames is None or num_frames < 1 or convention is None:
+        return None
+    if convention == "last":
+        return num_frames - 1
+    if convention == "middle":
+        return num_frames // 2
+    raise ValueError(f"unknown apex convention {convention!r}")

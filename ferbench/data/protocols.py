@@ -7,8 +7,11 @@ be exported (``ferbench folds``) and reproduced elsewhere.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
+import sys
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -46,11 +49,27 @@ def protocol_name(manifest: Manifest) -> str:
     return f"official train->{p.eval_split}"
 
 
-def subject_kfold(samples: Sequence[Sample], k: int, seed: int) -> list[tuple[list[int], list[int]]]:
+def small_classes_note(samples: Sequence[Sample], k: int, classes: Sequence[str] | None = None) -> str | None:
+    """One line naming the classes with fewer samples than ``k`` folds (some test folds lack them), or None."""
+    counts = collections.Counter(s.label for s in samples)
+    few = sorted((label, n) for label, n in counts.items() if n < k)
+    if not few:
+        return None
+    name = (lambda i: classes[i]) if classes is not None else (lambda i: f"label {i}")  # noqa: E731
+    listed = ", ".join(f"'{name(label)}' ({n} sample{'s' if n > 1 else ''})" for label, n in few)
+    return (f"note: class{'es' if len(few) > 1 else ''} {listed} ha{'ve' if len(few) > 1 else 's'} fewer samples than the "
+            f"{k} folds, so some test folds have none of {'them' if len(few) > 1 else 'it'}; add samples or lower the "
+            f"fold count (dataset option folds=N)")
+
+
+def subject_kfold(samples: Sequence[Sample], k: int, seed: int,
+                  classes: Sequence[str] | None = None) -> list[tuple[list[int], list[int]]]:
     """Split sample positions into k folds with no subject in two folds.
 
     Stratified by label where the subjects allow it (scikit-learn's
     StratifiedGroupKFold). Returns (train_positions, test_positions) per fold.
+    Classes with fewer than ``k`` samples get one ferbench note on stderr
+    (:func:`small_classes_note`, naming them by ``classes``) instead of scikit-learn's warning.
     """
     subjects = sorted({s.subject for s in samples})
     if len(subjects) < k:
@@ -61,9 +80,14 @@ def subject_kfold(samples: Sequence[Sample], k: int, seed: int) -> list[tuple[li
     labels = np.array([s.label for s in samples])
     groups = np.array([subjects.index(s.subject) for s in samples])
     x = np.zeros(len(samples))
+    note = small_classes_note(samples, k, classes)
+    if note:
+        print(note, file=sys.stderr)
     try:
-        splits = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed).split(x, labels, groups)
-        return [(list(tr), list(te)) for tr, te in splits]
+        with warnings.catch_warnings():  # said once, in ferbench's words, above
+            warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+            splits = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed).split(x, labels, groups)
+            return [(list(tr), list(te)) for tr, te in splits]
     except ValueError:  # no class has k members: stratification impossible, group only
         splits = GroupKFold(n_splits=k, shuffle=True, random_state=seed).split(x, labels, groups)
         return [(list(tr), list(te)) for tr, te in splits]
@@ -126,7 +150,7 @@ def make_folds(manifest: Manifest, seed: int = 0, val_fraction: float = 0.0) -> 
     folds: list[Fold] = []
     p = manifest.protocol
     if p.kind == "kfold":
-        splits = subject_kfold(samples, p.folds, seed)
+        splits = subject_kfold(samples, p.folds, seed, manifest.classes)
     elif p.kind == "predefined":
         splits = predefined_folds(samples, p.folds)
     else:

@@ -1,8 +1,13 @@
 """Decoding videos (and frame folders, and images) with PyAV / Pillow.
 
-All readers return uint8 RGB arrays of shape [N, H, W, 3] and raise
+All readers return writable uint8 RGB arrays of shape [N, H, W, 3] and raise
 :class:`~ferbench.errors.VideoDecodeError` with one line naming the file and
 the fix for missing, empty, truncated or undecodable media.
+
+A video is *truncated* when its container declares a frame count N (the
+stream header's ``nb_frames``; MP4 and AVI carry it, Matroska/WebM often do
+not) and fewer than :data:`MIN_DECODED_FRACTION` x N frames decode. Videos
+without a declared count keep every frame that decodes before an error.
 """
 
 from __future__ import annotations
@@ -18,11 +23,14 @@ from ..errors import VideoDecodeError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
+#: a video whose container declares N frames must decode at least this fraction of them
+MIN_DECODED_FRACTION = 0.9
+
 
 def _resize(frame: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
     if size is None or frame.shape[:2] == (size[1], size[0]):
         return frame
-    return np.asarray(Image.fromarray(frame).resize(size, Image.BILINEAR))
+    return np.array(Image.fromarray(frame).resize(size, Image.BILINEAR))  # a writable copy
 
 
 def read_video(path: str | Path, size: tuple[int, int] | None = None) -> np.ndarray:
@@ -34,17 +42,23 @@ def read_video(path: str | Path, size: tuple[int, int] | None = None) -> np.ndar
 
     Returns:
         uint8 array [N, H, W, 3].
+
+    Raises:
+        VideoDecodeError: missing file, no video stream, nothing decodes, or a
+            truncated file (fewer than ``MIN_DECODED_FRACTION`` of the declared frames).
     """
     path = Path(path)
     if not path.is_file():
         raise VideoDecodeError(f"video not found: {path} (check the dataset root or re-run 'ferbench prepare')")
     frames = []
+    declared = 0
     reformatter = VideoReformatter()  # one swscale context per video (to_ndarray makes one per frame)
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
                 raise VideoDecodeError(f"no video stream in {path}: the file is not a video")
             stream = container.streams.video[0]
+            declared = int(stream.frames or 0)
             stream.thread_type = "AUTO"
             for frame in container.decode(stream):
                 frames.append(_resize(reformatter.reformat(frame, format="rgb24").to_ndarray(), size))
@@ -55,9 +69,14 @@ def read_video(path: str | Path, size: tuple[int, int] | None = None) -> np.ndar
             raise VideoDecodeError(
                 f"cannot decode {path}: {err} (the file is corrupt or truncated; re-create it)"
             ) from None
-        # a truncated tail: keep what decoded
+        # an unreadable tail: keep what decoded, unless the declared count says most is missing (below)
     if not frames:
         raise VideoDecodeError(f"video has no frames: {path} (the file is empty; re-create it)")
+    if declared and len(frames) < MIN_DECODED_FRACTION * declared:
+        raise VideoDecodeError(
+            f"truncated video: {path} declares {declared} frames but only {len(frames)} decode "
+            f"(fewer than {MIN_DECODED_FRACTION:.0%}); re-create or re-copy the file"
+        )
     return np.stack(frames)
 
 
@@ -80,6 +99,6 @@ def read_frames(path: str | Path, size: tuple[int, int] | None = None) -> np.nda
 def _read_image(path: Path, size: tuple[int, int] | None) -> np.ndarray:
     try:
         with Image.open(path) as img:
-            return _resize(np.asarray(img.convert("RGB")), size)
+            return _resize(np.array(img.convert("RGB")), size)  # np.array: writable (torch.from_numpy warns otherwise)
     except (OSError, ValueError) as err:
         raise VideoDecodeError(f"cannot read image {path}: {err}") from None

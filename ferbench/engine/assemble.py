@@ -183,6 +183,7 @@ def assemble(resolved: Resolved, signature: InputSignature, manifest: Manifest,
         manifest=manifest,
         cache_dir=cache_dir,
     )
+    _check_requirements(resolved, {"backbone": backbone, "aggregator": aggregator})
     auxiliary = {}
     for kind in CONTEXT_KINDS:
         try:
@@ -195,6 +196,18 @@ def assemble(resolved: Resolved, signature: InputSignature, manifest: Manifest,
             ) from None
         _check_protocol(resolved, kind, auxiliary[kind])
     return Assembled(model=model, auxiliary=auxiliary, context=ctx)
+
+
+def _check_requirements(resolved: Resolved, built: dict[str, Any]) -> None:
+    """Every ``ComponentSpec.requires`` capability is implemented by the run's component of that kind."""
+    for kind, spec in resolved.specs.items():
+        for other, capability in spec.requires.items():
+            if other in built and not isinstance(built[other], capability):
+                raise IncompatibleCombinationError(
+                    f"{kind} '{spec.name}' needs a {other} that implements {capability.__name__}, but {other} "
+                    f"'{resolved.specs[other].name}' does not; choose a {other} that does"
+                    + (f" (e.g. --{other} {spec.companions[other]})" if other in spec.companions else "")
+                )
 
 
 def _check_protocol(resolved: Resolved, kind: str, component: Any) -> None:

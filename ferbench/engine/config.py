@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping
 from ..data.memory_cache import memory_budget
 from ..errors import ConfigError, IncompatibleCombinationError, OptionError
 from ..kinds import DEFAULT_COMPONENTS, KINDS, kind_spec
-from ..options import RUNTIME, build_options, options_to_dict, stable_hash
+from ..options import ADDED_LATER, RUNTIME, build_options, options_to_dict, stable_hash
 from ..paths import default_cache_dir, default_output_dir
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,6 +71,10 @@ class TrainOptions:
         momentum: SGD momentum.
         schedule: "cosine" (with linear warm-up), "step" or "none".
         warmup_epochs: linear warm-up epochs (cosine).
+        cosine_period: 0 = the cosine decays to zero over the epochs after the warm-up; N > 0 = the
+            cosine runs from epoch 0 with half-period N epochs (torch's CosineAnnealingLR(T_max=N),
+            stepped per epoch) and the warm-up multiplies it by min(1, (epoch + 1) / warmup_epochs)
+            (pytorch_warmup's LinearWarmup, as in the CEFLNet code); N > epochs ends above zero.
         step_size: epochs between decays (step).
         gamma: decay factor (step).
         loss: "ce" (cross-entropy) or "focal".
@@ -114,6 +118,7 @@ class TrainOptions:
     momentum: float = 0.9
     schedule: Literal["cosine", "step", "none"] = "cosine"
     warmup_epochs: int = 1
+    cosine_period: int = dataclasses.field(default=0, metadata=ADDED_LATER)
     step_size: int = 10
     gamma: float = 0.1
     loss: Literal["ce", "focal"] = "ce"
@@ -135,7 +140,7 @@ class TrainOptions:
     val_fraction: float = 0.0
     select: Literal["last", "best-val"] = "last"
     patience: int = 0
-    identity_probe: bool = False
+    identity_probe: bool = dataclasses.field(default=False, metadata=ADDED_LATER)
 
     def __post_init__(self) -> None:
         problems = []
@@ -145,7 +150,7 @@ class TrainOptions:
             problems.append(f"batch_size must be >= 1, got {self.batch_size}")
         if not self.lr >= 0:
             problems.append(f"lr must be >= 0, got {self.lr}")
-        for name in ("weight_decay", "focal_gamma", "focal_alpha", "grad_clip", "warmup_epochs", "patience",
+        for name in ("weight_decay", "focal_gamma", "focal_alpha", "grad_clip", "warmup_epochs", "cosine_period", "patience",
                      "eval_batch_size"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
@@ -263,8 +268,6 @@ class RunConfig:
             for k, c in sorted(self.components.items())
         }
         train = options_to_dict(self.train, runtime=False)
-        if not train.get("identity_probe"):  # added later: absent keeps earlier hashes
-            train.pop("identity_probe", None)
         return stable_hash({"components": comps, "train": train, "seed": self.seed, "root": self.root})
 
 
@@ -286,6 +289,7 @@ def _is_int(value: Any) -> bool:
 def check_config_dict(raw: Mapping[str, Any], where: str = "config") -> dict[str, Any]:
     """Validate a config dict's keys and value types; return a normalised copy.
 
+    A top-level kind (``dataset = "afew"``) is shorthand for ``[components] dataset = "afew"``.
     Checks what can be checked without plugins: known top-level keys, kinds in
     ``[components]`` and ``[options.KIND]`` (with "did you mean"), component names
     are strings, option and train sections are tables, ``seed`` an integer,
@@ -298,6 +302,11 @@ def check_config_dict(raw: Mapping[str, Any], where: str = "config") -> dict[str
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: expected a table of settings, got {type(raw).__name__}")
     out: dict[str, Any] = {}
+    raw = dict(raw)
+    shorthand = {k: raw.pop(k) for k in list(raw) if k in KINDS}  # `dataset = "afew"` at the top level
+    if shorthand:
+        raw["components"] = {**shorthand, **(raw.get("components") or {})} if isinstance(raw.get("components", {}), Mapping) \
+            else raw["components"]
     for key, value in raw.items():
         if key not in CONFIG_KEYS:
             raise ConfigError(f"{where}: unknown key '{key}'{_suggest(key, CONFIG_KEYS)} (keys: {', '.join(CONFIG_KEYS)})")
@@ -323,14 +332,20 @@ def check_config_dict(raw: Mapping[str, Any], where: str = "config") -> dict[str
     return out
 
 
-def _check_components(value: Any, where: str) -> dict[str, str]:
+def _kind_table(value: Any, where: str, section: str, example: str) -> Mapping[str, Any]:
+    """``value`` as a table keyed by component kinds, or one line naming the unknown kind."""
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{where}: [components] must be a table of kind = name, like input = \"rgb\"; got {value!r}")
-    out = {}
-    for kind, name in value.items():
+        raise ConfigError(f"{where}: [{section}] must be a table keyed by component kind, like {example}; got {value!r}")
+    for kind in value:
         if kind not in KINDS:
-            raise ConfigError(f"{where}: unknown component kind '{kind}' in [components]{_suggest(kind, KINDS)} "
+            raise ConfigError(f"{where}: unknown component kind '{kind}' in [{section}]{_suggest(kind, KINDS)} "
                               f"(kinds: {', '.join(KINDS)})")
+    return value
+
+
+def _check_components(value: Any, where: str) -> dict[str, str]:
+    out = {}
+    for kind, name in _kind_table(value, where, "components", 'input = "rgb"').items():
         if name is None:
             continue
         if not isinstance(name, str) or not name:
@@ -341,13 +356,8 @@ def _check_components(value: Any, where: str) -> dict[str, str]:
 
 
 def _check_options(value: Any, where: str) -> dict[str, dict[str, Any]]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{where}: [options] must hold one table per kind, like [options.input]; got {value!r}")
     out = {}
-    for kind, opts in value.items():
-        if kind not in KINDS:
-            raise ConfigError(f"{where}: [options.{kind}] names an unknown component kind{_suggest(kind, KINDS)} "
-                              f"(kinds: {', '.join(KINDS)})")
+    for kind, opts in _kind_table(value, where, "options", "[options.input]").items():
         if not isinstance(opts, Mapping):
             raise ConfigError(f"{where}: [options.{kind}] must be a table of option = value, got {opts!r}")
         out[kind] = dict(opts)

@@ -129,8 +129,60 @@ def versions(registry: Registry) -> dict[str, Any]:
     }
 
 
-class Runner:
-    """Runs one :class:`RunConfig`.
+class RunPlan:
+    """What a run will do, checked before any training and without touching a device.
+
+    Resolves the components, builds the input, loads the manifest, checks the
+    combination on a dummy batch and computes the folds and the config hash. A
+    sweep driver builds one per expanded run (on a login node, say) to fail early
+    and to see which folds are recorded; :class:`Runner` adds the training.
+    """
+
+    def __init__(self, config: RunConfig, registry: Registry, *, manifest: Manifest | None = None) -> None:
+        self.config = config
+        self.registry = registry
+        self.resolved = resolve(config, registry)
+        self.input = build_input(self.resolved)
+        self.config_hash = config.config_hash(self.resolved.options_dict(runtime=False))
+        self.combination = self.resolved.combination
+        self.dataset_label = self.resolved.label("dataset")
+        self.output_dir = Path(config.output_dir).expanduser()
+        self.cache_dir = Path(config.cache_dir).expanduser()
+        self.manifest = manifest if manifest is not None else load_manifest(config, self.resolved)
+        # Fail before any training when the combination cannot work.
+        assemble(self.resolved, self.input.signature, self.manifest, self.cache_dir)
+        self.folds = make_folds(self.manifest, seed=config.seed, val_fraction=config.train.val_fraction)
+        if config.folds is not None:
+            bad = [f for f in config.folds if not 0 <= f < len(self.folds)]
+            if bad:
+                raise FerbenchError(
+                    f"--folds {','.join(map(str, bad))} out of range: dataset '{self.manifest.dataset}' has "
+                    f"{len(self.folds)} folds (0..{len(self.folds) - 1})"
+                )
+
+    @property
+    def protocol(self) -> str:
+        """The protocol as records store it (``"5-fold subject-independent"``)."""
+        return protocol_name(self.manifest)
+
+    @property
+    def run_dir(self) -> Path:
+        """``<output_dir>/runs/<config hash>``: ``fold<k>/`` (checkpoints, ``confusion.png``,
+        ``predictions.csv``, ``fold.json`` with the fold's sample ids) and ``failures.json``."""
+        return self.output_dir / "runs" / self.config_hash
+
+    @property
+    def store_path(self) -> Path:
+        return self.output_dir / "results.sqlite"
+
+    @property
+    def fold_indices(self) -> list[int]:
+        """The folds this run trains: ``config.folds`` or all."""
+        return list(self.config.folds) if self.config.folds is not None else list(range(len(self.folds)))
+
+
+class Runner(RunPlan):
+    """Runs one :class:`RunConfig` (see :class:`RunPlan` for what is checked first).
 
     Args:
         config: the run.
@@ -140,6 +192,7 @@ class Runner:
         rank, world_size: DistributedDataParallel position (only rank 0 writes); with
             world_size > 1 the caller has joined the process group.
         records: where fold records go; default: the results store under ``output_dir``.
+        manifest: the dataset's manifest when the caller has it already.
         local_rank, local_world_size: position on this machine (CUDA device, CPU cores for
             loader workers); default: torchrun's variables, else rank and world_size.
     """
@@ -154,41 +207,23 @@ class Runner:
         rank: int = 0,
         world_size: int = 1,
         records: RecordSink | None = None,
+        manifest: Manifest | None = None,
         local_rank: int | None = None,
         local_world_size: int | None = None,
     ) -> None:
-        self.config = config
-        self.registry = registry
-        self.log = log
-        self.progress = progress
-        self.rank, self.world_size = rank, world_size
         if world_size > 1 and not is_active():
             raise FerbenchError(f"rank {rank} of {world_size}: no process group is joined; start several processes "
                                 "with 'ferbench run --nproc N' or 'torchrun --nproc_per_node N -m ferbench run ...'")
         env = context_from_env()
         self.local_rank = local_rank if local_rank is not None else (env.local_rank if env.active else rank)
         self.local_world_size = local_world_size or (env.local_world_size if env.active else world_size)
-        self.resolved = resolve(config, registry)
-        self.input = build_input(self.resolved)
         self.device = resolve_device(config.train.device)
         if world_size > 1 and self.device.type == "cuda" and self.device.index is None:
             self.device = torch.device("cuda", self.local_rank)
-        self.config_hash = config.config_hash(self.resolved.options_dict(runtime=False))
-        self.combination = self.resolved.combination
-        self.dataset_label = self.resolved.label("dataset")
-        self.output_dir = Path(config.output_dir).expanduser()
-        self.cache_dir = Path(config.cache_dir).expanduser()
-        self.manifest = load_manifest(config, self.resolved)
-        # Fail before any training when the combination cannot work.
-        assemble(self.resolved, self.input.signature, self.manifest, self.cache_dir)
-        self.folds = make_folds(self.manifest, seed=config.seed, val_fraction=config.train.val_fraction)
-        if config.folds is not None:
-            bad = [f for f in config.folds if not 0 <= f < len(self.folds)]
-            if bad:
-                raise FerbenchError(
-                    f"--folds {','.join(map(str, bad))} out of range: dataset '{self.manifest.dataset}' has "
-                    f"{len(self.folds)} folds (0..{len(self.folds) - 1})"
-                )
+        super().__init__(config, registry, manifest=manifest)
+        self.log = log
+        self.progress = progress
+        self.rank, self.world_size = rank, world_size
         t = config.train
         self.cache = InputCache(
             self.cache_dir / "inputs" / self.manifest.dataset, config.choice("input").name, self.input, log=self.log,
@@ -206,22 +241,7 @@ class Runner:
         defaults = options_to_dict(self.resolved.specs[kind].options(), runtime=False)
         return {k: v for k, v in chosen.items() if defaults.get(k) != v}
 
-    # ------------------------------------------------------------------ paths
-    @property
-    def run_dir(self) -> Path:
-        """``<output_dir>/runs/<config hash>``: ``fold<k>/`` (checkpoints, ``confusion.png``,
-        ``predictions.csv``, ``fold.json`` with the fold's sample ids) and ``failures.json``."""
-        return self.output_dir / "runs" / self.config_hash
-
-    @property
-    def store_path(self) -> Path:
-        return self.output_dir / "results.sqlite"
-
-    @property
-    def fold_indices(self) -> list[int]:
-        """The folds this run trains: ``config.folds`` or all."""
-        return list(self.config.folds) if self.config.folds is not None else list(range(len(self.folds)))
-
+    # ------------------------------------------------------------------ stages
     def stage_keys(self) -> dict[str, str]:
         """Per component kind, the key of its cached stages: components, options, seed, and the
         dataset's content (sample ids, paths, labels, subjects), so a regenerated or re-prepared

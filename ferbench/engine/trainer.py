@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from ..components import Batch, Evaluation, StageContext
-from ..data.loading import mix_seed
+from ..seeding import mix_seed
 from ..errors import CheckpointError, FerbenchError
 from ..fileio import atomic_torch_save
 from ..kinds import STAGE_KINDS

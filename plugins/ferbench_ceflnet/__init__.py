@@ -10,6 +10,7 @@ the ``rgb`` input: ``--input-opt sampling=clips``.
 from __future__ import annotations
 
 from ferbench.components import ComponentSpec, ReportedResult
+from ferbench.claims import claims_hook
 from ferbench.hookspecs import hookimpl
 
 from .aggregator import CEFLNetAggregator, EIANOptions, build_eian
@@ -35,3 +36,7 @@ def ferbench_reported_results() -> list[ReportedResult]:
 
 
 __all__ = ["CEFLNetAggregator", "EIANOptions", "build_eian"]
+
+
+#: the paper's central effects, declared as data in claims.toml beside this file
+ferbench_claims = claims_hook(__file__)

@@ -2,6 +2,8 @@
 
 Input: per-frame features [B, T, D] with T = clips * frames_per_clip, clip-major
 (what ``--input rgb --input-opt sampling=clips`` yields: clip 0's frames first).
+``variant=paper`` builds Eqs. 1-9 of the paper (:mod:`.cfe`, :mod:`.eian`);
+``variant=code`` builds the authors' public code (:mod:`.cfe_code`, :mod:`.eian_code`).
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ from typing import Literal
 import torch
 from torch import nn
 
-from ferbench.components import Aggregator, AggregatorOutput
+from ferbench.components import Aggregator, AggregatorOutput, FoldReport
 from ferbench.errors import IncompatibleCombinationError, OptionError
 
 from .cfe import ClipFeatureEncoder
+from .cfe_code import CodeClipFeatureEncoder
 from .eian import EmotionalIntensityActivation, emotion_rich_clip, eq11_loss
+from .eian_code import CodeClipAttention, code_head
+from .localisation import apex_clip_metrics
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,8 +38,13 @@ class EIANOptions:
         lrl: local-global relation learning (Eqs. 2-3); off = mean of f' per clip.
         eian: emotional intensity activation (Eqs. 4-9); off = mean of clip features + FC (Table 6).
         score_kernel: kernel of the 1-D convolution W of Eq. 5 over the clips (odd; 1 = the paper's matrix W).
-        dropout: dropout on the video representation before the FC q2.
-        loss: "eq11" (Eq. 11: per-class binary cross-entropy of softmax probabilities) or "ce" (the run's loss).
+        dropout: dropout on the video representation before the FC q2 (variant=paper only).
+        loss: "eq11" (Eq. 11: per-class binary cross-entropy of softmax probabilities) or "ce" (the run's loss;
+            the authors' code trains with cross-entropy).
+        variant: "paper" (the paper's Eqs. 1-9) or "code" (the authors' code, CVLab-Liuyuanyuan/CEFLNet:
+            4-head SAL with residual and LayerNorm, LRL on [raw frame : max-pooled clip], one clip
+            attention channel for all classes, max over scaled clips, MLP head 256-128 with dropouts
+            0.1/0.5/0.4; see README "Fidelity").
     """
 
     clips: int = 7
@@ -45,12 +55,18 @@ class EIANOptions:
     score_kernel: int = 1
     dropout: float = 0.0
     loss: Literal["eq11", "ce"] = "eq11"
+    variant: Literal["paper", "code"] = "paper"
 
     def __post_init__(self) -> None:
         if self.clips < 1 or self.frames_per_clip < 0:
             raise OptionError(f"aggregator 'eian': need clips >= 1 and frames_per_clip >= 0 (got {self.clips}, {self.frames_per_clip})")
         if self.score_kernel < 1 or self.score_kernel % 2 == 0:
             raise OptionError(f"aggregator 'eian': score_kernel must be odd and >= 1 (got {self.score_kernel})")
+        if self.variant == "code" and self.dropout:
+            raise OptionError(
+                f"aggregator 'eian': dropout={self.dropout} is the paper variant's; variant=code has the official "
+                "code's fixed dropouts (0.1 in SAL, 0.5 before the LRL weights, 0.4 in the head): drop the dropout option"
+            )
 
 
 class CEFLNetAggregator(Aggregator):
@@ -58,6 +74,7 @@ class CEFLNetAggregator(Aggregator):
 
     Extras (evaluation outputs):
         clip_scores: A [B, n, K], per class a softmax over the clips (Eq. 5); only with eian.
+            variant=code has one attention channel for all classes: its [B, n] repeated K times.
         attention: [B, n], A of the predicted class (the emotional activation over clips).
         emotion_clip: P_e [B], the emotion-rich clip of the predicted class (Eq. 6).
         frame_weights: LRL weights w_k [B, n, K] (ones when lrl is off).
@@ -67,13 +84,17 @@ class CEFLNetAggregator(Aggregator):
         super().__init__()
         self.options = options
         self.embedding_dim = in_dim
-        self.encoder = ClipFeatureEncoder(in_dim, sal=options.sal, lrl=options.lrl)
-        if options.eian:
+        code = options.variant == "code"
+        encoder = CodeClipFeatureEncoder if code else ClipFeatureEncoder
+        self.encoder = encoder(in_dim, sal=options.sal, lrl=options.lrl)
+        if options.eian and code:
+            self.eian = CodeClipAttention(in_dim, num_classes, kernel=options.score_kernel)
+        elif options.eian:
             self.eian = EmotionalIntensityActivation(in_dim, num_classes, kernel=options.score_kernel, dropout=options.dropout)
         else:
             self.eian = None
             self.dropout = nn.Dropout(options.dropout)
-            self.classifier = nn.Linear(in_dim, num_classes)
+            self.classifier = code_head(in_dim, num_classes) if code else nn.Linear(in_dim, num_classes)
 
     def _clip_shape(self, t: int) -> tuple[int, int]:
         n, k = self.options.clips, self.options.frames_per_clip
@@ -113,6 +134,8 @@ class CEFLNetAggregator(Aggregator):
             logits, embedding = out["logits"], out["embedding"]
             predicted = logits.argmax(1)
             a = out["attention"]
+            if a.dim() == 2:  # variant=code: one channel [B, n] for every class
+                a = a.unsqueeze(2).expand(-1, -1, logits.shape[1]).contiguous()
             extras["clip_scores"] = a
             extras["attention"] = a.gather(2, predicted.view(-1, 1, 1).expand(-1, n, 1)).squeeze(2)
             extras["emotion_clip"] = emotion_rich_clip(a, predicted)
@@ -121,6 +144,10 @@ class CEFLNetAggregator(Aggregator):
             embedding = (r * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True).clamp_min(1.0)
             logits = self.classifier(self.dropout(embedding))
         return AggregatorOutput(embedding=embedding, logits=logits, extras=extras)
+
+    def fold_metrics(self, report: FoldReport) -> dict[str, float]:
+        """Table 7: how often P_e is the apex clip (``pe_apex_hit``), beside chance and a position prior."""
+        return apex_clip_metrics(report, self.options.clips, self.options.frames_per_clip)
 
     def classification_loss(self, output: AggregatorOutput, target: torch.Tensor) -> torch.Tensor | None:
         """Eq. 11 per video [B] (None with loss=ce: the run's loss is used)."""

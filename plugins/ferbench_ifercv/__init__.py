@@ -10,6 +10,7 @@ README.md in this folder.
 from __future__ import annotations
 
 from ferbench.components import ComponentSpec, ReportedResult
+from ferbench.claims import claims_hook
 from ferbench.hookspecs import hookimpl
 
 from .backbone import IFERCVCNNOptions, build_ifercv_cnn
@@ -50,3 +51,7 @@ def ferbench_disentanglers() -> list[ComponentSpec]:
 @hookimpl
 def ferbench_reported_results() -> list[ReportedResult]:
     return reported_results()
+
+
+#: the paper's central effects, declared as data in claims.toml beside this file
+ferbench_claims = claims_hook(__file__)

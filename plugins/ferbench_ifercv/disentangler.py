@@ -18,9 +18,10 @@ z_I = f_I(I-frame) [B, d_I] from the frozen identity encoder:
   ``independence=hsic``: alpha * HSIC(z_I, z_E), biased estimator with
   Gaussian kernels, median-heuristic bandwidths (no critic).
 * complementary constraint (Eq. 1): Dec(z_I, z_E) reconstructs the apex frame
-  (side input ``apex``), loss beta * mean squared error, only while
-  ``epoch < recon_epochs`` (0-based); ``reconstruction=false`` is the paper's
-  ablation IFERCV-Î.
+  (side input ``apex``), loss beta * mean squared error over the samples whose
+  apex is annotated (side input ``apex_known``; the paper: "when the apex is
+  annotated"), only while ``epoch < recon_epochs`` (0-based);
+  ``reconstruction=false`` is the paper's ablation IFERCV-Î.
 
 Only f_E, the LSTM and the classifier run at test time; the encoder, critic
 and decoder exist only for training.
@@ -29,7 +30,6 @@ and decoder exist only for training.
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -41,6 +41,7 @@ from torch.func import functional_call
 from ferbench.components import Batch, Disentangler, ModelContext, ModelOutput, Stage, StageContext
 from ferbench.errors import IncompatibleCombinationError, OptionError
 from ferbench.options import stable_hash
+from ferbench.paths import cache_path
 
 from .identity import FaceNetEncoder, PretrainSpec, SyntheticFaceEncoder, pretrain_synthetic_encoder
 
@@ -50,7 +51,8 @@ class IFERCVOptions:
     """Options of the ``ifercv`` disentangler.
 
     Attributes:
-        identity: frozen identity encoder f_I: ``synthetic`` (ArcFace-trained small CNN) or ``facenet`` (paper's, VGGFace2).
+        identity: frozen identity encoder f_I: ``synthetic`` (ArcFace-trained small CNN, z_I 128-d) or ``facenet``
+            (facenet-pytorch's InceptionResnetV1 on VGGFace2, z_I 512-d); the paper's FaceNet z_I is 1024-d.
         facenet_weights: path of 20180402-114759-vggface2.pt (else env FERBENCH_FACENET_WEIGHTS).
         independence: ``adversarial`` (critic, paper ref. [23]), ``hsic`` or ``none``.
         adversary: min-max form of the critic: ``grl`` (gradient reversal) or ``confusion``.
@@ -63,7 +65,7 @@ class IFERCVOptions:
         encoder_subjects: synthetic identities generated (incl. the held-out ones).
         encoder_heldout: identities held out to report the encoder's verification accuracy.
         encoder_epochs: ArcFace pre-training epochs.
-        encoder_cache: folder of the cached encoder ('' = run's SynthFER cache, $FERBENCH_CACHE, ~/.cache/ferbench).
+        encoder_cache: folder of the cached encoder ('' = the run's cache directory).
     """
 
     identity: Literal["synthetic", "facenet"] = "synthetic"
@@ -156,12 +158,10 @@ class ApexDecoder(nn.Module):
 
 
 def _cache_root(options: IFERCVOptions, ctx: ModelContext) -> Path:
+    """``encoder_cache``, else the run's cache directory (``ModelContext.cache_dir``), else ferbench's default."""
     if options.encoder_cache:
         return Path(options.encoder_cache).expanduser()
-    info = ctx.manifest.info or {}
-    if info.get("generator") == "SynthFER" and ctx.manifest.root:
-        return Path(ctx.manifest.root).parent.parent  # <cache_dir>/synthetic/<name>-<hash>
-    return Path(os.environ.get("FERBENCH_CACHE", "~/.cache/ferbench")).expanduser()
+    return ctx.cache_dir if ctx.cache_dir is not None else cache_path()
 
 
 class IFERCVDisentangler(Disentangler):
@@ -244,7 +244,10 @@ class IFERCVDisentangler(Disentangler):
                 out["independence"] = self.options.alpha * hsic(z_i, z_e)
         if self.decoder is not None and epoch < self.options.recon_epochs:
             recon = self.decoder(torch.cat([z_i, z_e], 1))
-            out["reconstruction"] = self.options.beta * F.mse_loss(recon, batch.side["apex"].float())
+            per_sample = F.mse_loss(recon, batch.side["apex"].float(), reduction="none").flatten(1).mean(1)  # [B]
+            known = batch.side.get("apex_known")
+            known = torch.ones_like(per_sample) if known is None else (known.reshape(-1) > 0.5).to(per_sample.dtype)
+            out["reconstruction"] = self.options.beta * (per_sample * known).sum() / known.sum().clamp_min(1.0)
         return out
 
 

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ferbench.errors import FerbenchError
+from ferbench.fileio import atomic_torch_save, atomic_write_json
 
 FACENET_FILE = "20180402-114759-vggface2.pt"
 FACENET_ENV = "FERBENCH_FACENET_WEIGHTS"
@@ -230,8 +231,6 @@ def pretrain_synthetic_encoder(spec: PretrainSpec, cache_root: Path, log: Callab
     log(f"ifercv: identity encoder verification accuracy on {spec.heldout} held-out identities: {held_acc:.1f}%")
     folder.mkdir(parents=True, exist_ok=True)
     state = encoder.state_dict()
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-    info_path.write_text(json.dumps(info, indent=1))
+    atomic_torch_save(state, path)
+    atomic_write_json(info_path, info)
     return state, info

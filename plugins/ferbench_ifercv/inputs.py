@@ -10,13 +10,18 @@ returns (cached by the engine):
 * ``iframes`` uint8 [G, 3, S, S], the decoded I-frames; ``gop`` int64 [P], each
   P-frame's GOP;
 * ``apex`` uint8 [3, S, S], the decoded apex frame (``Sample.apex``; when the
-  dataset does not know it: the last frame, as in CK+, or the middle frame with
-  ``apex_fallback=middle``, as in MMI).
+  dataset does not know it: the last frame, as in CK+ with ``apex_fallback=last``,
+  or the middle frame with ``apex_fallback=middle``, as in MMI; with the default
+  ``apex_fallback=none`` the last frame stands in and ``apex_known`` is 0);
+* ``apex_known`` float32 [1]: 1 when ``apex`` is an annotated apex (or a chosen
+  fallback), 0 when it only stands in: the paper applies the apex reconstruction
+  "when the apex is annotated" (Sec. III-B), so the ``ifercv`` disentangler skips
+  those samples.
 
 ``sample`` picks T P-frames (TSN segments over the P-frames: random in
 training, centres in evaluation) and returns ``x`` [T, C, S, S] plus the side
-inputs ``iframe`` [3, S, S] and ``apex`` [3, S, S] (ImageNet-normalised RGB)
-that the ``ifercv`` disentangler uses through ``Batch.side``.
+inputs ``iframe`` [3, S, S], ``apex`` [3, S, S] (ImageNet-normalised RGB) and
+``apex_known`` [1] that the ``ifercv`` disentangler uses through ``Batch.side``.
 
 ``test_x(sample)`` is the test-time path straight from the file: the same ``x``
 as ``sample(load(sample), train=False)``, but only the T sampled P-frames and
@@ -67,8 +72,10 @@ class CompressedOptions:
         residual_scale: residuals are divided by this many 8-bit levels in ``x`` (/255 falls below BatchNorm's eps).
         mv_norm: motion vectors are divided by this many pixels in ``x``.
         identity_frame: side input ``iframe``: ``first`` (video's first I-frame, as in the paper) or ``gop`` (sampled GOP's).
-        apex_fallback: apex when ``Sample.apex`` is unknown: ``last`` (CK+-like) or ``middle`` (MMI-like).
-        hflip: random horizontal flips in training (mirrors dx of motion vectors too).
+        apex_fallback: apex when ``Sample.apex`` is unknown: ``none`` (the paper: no apex reconstruction for
+            that sample), ``last`` (CK+-like) or ``middle`` (MMI-like).
+        hflip: random horizontal flips in training (mirrors dx of motion vectors too); the paper names no
+            augmentation.
     """
 
     frames: int = 8
@@ -79,8 +86,8 @@ class CompressedOptions:
     residual_scale: float = 8.0
     mv_norm: float = 1.0
     identity_frame: Literal["first", "gop"] = "first"
-    apex_fallback: Literal["last", "middle"] = "last"
-    hflip: bool = True
+    apex_fallback: Literal["none", "last", "middle"] = "none"
+    hflip: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,25 +119,25 @@ class CompressedInput:
         o = options
         if o.frames < 1 or o.size < 16:
             raise OptionError(f"input '{kind}' needs frames >= 1 and size >= 16, got frames={o.frames} size={o.size}")
-        if o.intra not in ("colocated", "raw") or o.identity_frame not in ("first", "gop") or o.apex_fallback not in ("last", "middle"):
-            raise OptionError(f"input '{kind}': intra must be colocated|raw, identity_frame first|gop, apex_fallback last|middle")
+        if o.intra not in ("colocated", "raw") or o.identity_frame not in ("first", "gop") or o.apex_fallback not in ("none", "last", "middle"):
+            raise OptionError(f"input '{kind}': intra must be colocated|raw, identity_frame first|gop, apex_fallback none|last|middle")
         if o.refs < 1 or o.mv_norm <= 0 or o.residual_scale <= 0:
             raise OptionError(f"input '{kind}' needs refs >= 1, mv_norm > 0 and residual_scale > 0")
         self.kind, self.options = kind, o
         channels, self.holds = KINDS[kind]
         s = o.size
         self.signature = InputSignature(channels=channels, frames=o.frames, height=s, width=s,
-                                        side={"iframe": (3, s, s), "apex": (3, s, s)})
+                                        side={"iframe": (3, s, s), "apex": (3, s, s), "apex_known": (1,)})
 
     def cache_key(self) -> str:
         o = self.options
         return stable_hash({"kind": self.holds, "size": o.size, "acc": o.accumulate, "intra": o.intra,
-                            "refs": o.refs, "apex": o.apex_fallback, "v": 1})
+                            "refs": o.refs, "apex": o.apex_fallback, "v": 2})
 
     def _apex_position(self, sample: Sample) -> int:
         if sample.apex is not None:
             return int(sample.apex)
-        if self.options.apex_fallback == "last":
+        if self.options.apex_fallback in ("last", "none"):  # "none": the last frame only stands in
             return -1
         return -2 if sample.num_frames is None else sample.num_frames // 2
 
@@ -149,6 +156,7 @@ class CompressedInput:
         return {
             "iframes": self._iframes(v),
             "apex": _resize(torch.from_numpy(v.frames).permute(0, 3, 1, 2).float(), o.size)[0].round().clamp(0, 255).to(torch.uint8),
+            "apex_known": torch.tensor([float(sample.apex is not None or o.apex_fallback != "none")]),
             "gop": torch.from_numpy(v.gop_index[v.p_index]),
             "p_index": torch.from_numpy(v.p_index),
             **self._maps(v),
@@ -203,7 +211,7 @@ class CompressedInput:
         return self._x(self._maps(v), slice(None)).contiguous()
 
     def sample(self, loaded: dict[str, torch.Tensor], *, train: bool, generator: torch.Generator) -> dict[str, torch.Tensor]:
-        """``{"x": [T, C, S, S] float32, "iframe": [3, S, S], "apex": [3, S, S]}``."""
+        """``{"x": [T, C, S, S] float32, "iframe": [3, S, S], "apex": [3, S, S], "apex_known": [1]}``."""
         o = self.options
         iframes = loaded["iframes"]
         if self.holds == "iframe":
@@ -224,7 +232,11 @@ class CompressedInput:
             if self.holds in ("mv", "residual+mv"):
                 x[:, -2] = -x[:, -2]  # dx changes sign under a mirror
             side = {k: v.flip(-1) for k, v in side.items()}
-        return {"x": x.contiguous(), **{k: v.contiguous() for k, v in side.items()}}
+        known = loaded["apex_known"].float() if "apex_known" in loaded else torch.ones(1)
+        out = {"x": x.contiguous(), **{k: v.contiguous() for k, v in side.items()}, "apex_known": known}
+        if self.holds != "iframe":  # the source frame of each sampled P-frame (Evaluation.frame_index)
+            out["frame_index"] = loaded["p_index"][idx].long()
+        return out
 
 
 def builder(kind: str):

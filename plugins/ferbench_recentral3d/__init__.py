@@ -9,6 +9,7 @@ See README.md in this folder.
 from __future__ import annotations
 
 from ferbench.components import ComponentSpec
+from ferbench.claims import claims_hook
 from ferbench.hookspecs import hookimpl
 
 from .fusion import FusionOptions, build_fusion
@@ -37,3 +38,7 @@ def ferbench_backbones() -> list[ComponentSpec]:
 @hookimpl
 def ferbench_reported_results():
     return reported_results()
+
+
+#: the paper's central effects, declared as data in claims.toml beside this file
+ferbench_claims = claims_hook(__file__)

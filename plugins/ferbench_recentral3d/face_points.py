@@ -9,14 +9,21 @@
   iBUG 68-point layout (:data:`MESH_TO_68`).
 
 Both give :class:`FacePoints` in original-image pixels, x right, y down, z
-toward the camera.
+toward the camera. MediaPipe's native log lines (TFLite's "Created ...
+delegate", absl's "W0000 ... inference_feedback_manager") and protobuf's
+deprecation warning are silenced (:func:`quiet_native_logs`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import os
+import sys
+import warnings
 from pathlib import Path
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -71,19 +78,49 @@ def dataset_points(sample: Sample) -> FacePoints:
         return FacePoints(z["landmarks_3d"].astype(np.float64), z["landmarks_2d"].astype(np.float64))
 
 
+@contextlib.contextmanager
+def quiet_native_logs() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for the block (MediaPipe's C++ code logs there,
+    past Python) and ignore protobuf's ``GetPrototype() is deprecated`` warning.
+
+    Python exceptions still propagate; nothing else should write to stderr meanwhile
+    (the block is one face-mesh call).
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable stderr: nothing to silence
+        saved = None
+    devnull = os.open(os.devnull, os.O_WRONLY) if saved is not None else None
+    try:
+        if saved is not None:
+            os.dup2(devnull, 2)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"SymbolDatabase\.GetPrototype\(\) is deprecated", category=UserWarning)
+            yield
+    finally:
+        if saved is not None:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
+
+
 class MeshEstimator:
     """MTCNN face box + MediaPipe face mesh: RGB image -> 468 posed 3D points in pixels."""
 
     def __init__(self, margin: float = 0.25) -> None:
         try:
-            import mediapipe as mp  # noqa: F401
+            with quiet_native_logs():
+                import mediapipe as mp  # noqa: F401
         except ImportError:
             raise FerbenchError(f"points=mesh needs MediaPipe, which is not installed; {MESH_HINT}") from None
         from facenet_pytorch import MTCNN
 
         self.margin = margin
         self.detector = MTCNN(keep_all=False, device="cpu", post_process=False)
-        self.mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False)
+        with quiet_native_logs():  # the graph starts (and logs from its own threads) on the first call: make it here
+            self.mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False)
+            self.mesh.process(np.zeros((64, 64, 3), np.uint8))
 
     def box(self, image: np.ndarray) -> tuple[int, int, int, int]:
         """Square face box (x0, y0, x1, y1) with ``margin`` around MTCNN's box; whole image if none."""
@@ -100,7 +137,10 @@ class MeshEstimator:
         """uint8 [H, W, 3] RGB -> float64 [468, 3] (pixels, z toward the camera) or None if no face."""
         x0, y0, x1, y1 = self.box(image)
         crop = np.ascontiguousarray(image[y0:y1, x0:x1])
-        result = self.mesh.process(crop)
+        if crop.shape[0] < 2 or crop.shape[1] < 2:
+            return None
+        with quiet_native_logs():
+            result = self.mesh.process(crop)
         if not result.multi_face_landmarks:
             return None
         cw, ch = x1 - x0, y1 - y0
@@ -114,14 +154,25 @@ def mesh_estimator() -> MeshEstimator:
     return MeshEstimator()
 
 
-def mesh_points(sample: Sample, frames: np.ndarray) -> FacePoints:
-    """Estimate 468 points per frame of ``frames`` (uint8 [T, H, W, 3]) with the face mesh."""
+def mesh_points(sample: Sample, frames: np.ndarray, frame_index: Sequence[int] | None = None) -> FacePoints:
+    """Estimate 468 points per frame of ``frames`` (uint8 [T, H, W, 3]) with the face mesh.
+
+    ``frame_index`` [T]: each frame's index in the sample's media (default 0..T-1), named
+    in the error. Raises FerbenchError (a per-sample failure for the engine) when a frame has no face.
+    """
     est = mesh_estimator()
+    index = list(range(len(frames))) if frame_index is None else [int(i) for i in frame_index]
     pts = []
-    for t, frame in enumerate(frames):
-        p = est(frame)
+    for t, frame in zip(index, frames):
+        try:
+            p = est(frame)
+        except FerbenchError:
+            raise
+        except Exception as err:  # noqa: BLE001 - MediaPipe/MTCNN failing on one frame fails this sample only
+            raise FerbenchError(f"sample {sample.id}: the face mesh failed on frame {t} of {sample.path} "
+                                f"({type(err).__name__}: {err}); check the media") from None
         if p is None:
-            raise FerbenchError(f"sample {sample.id}: no face found by the face mesh in frame {t}; "
+            raise FerbenchError(f"sample {sample.id}: no face found by the face mesh in frame {t} of {sample.path}; "
                                 "check the media or crop the faces first")
         pts.append(p)
     points = np.stack(pts)

@@ -54,12 +54,9 @@ def frontal_template() -> np.ndarray:
     (a generic mean shape, like the 300W-LP mean face a 3DMM fitter uses);
     deterministic.
     """
-    from ferbench.datasets.synthetic.action_units import NUM_AUS
-    from ferbench.datasets.synthetic.face_model import make_identity, neutral_landmarks
+    from ferbench.datasets.synthetic import mean_neutral_face
 
-    rng = np.random.default_rng(0)
-    faces = [neutral_landmarks(make_identity(rng, NUM_AUS, 0.15, "neutral")) for _ in range(64)]
-    return np.mean(faces, axis=0)
+    return np.array(mean_neutral_face(identities=64, seed=0))
 
 
 # --------------------------------------------------------------------------- Eq. 1

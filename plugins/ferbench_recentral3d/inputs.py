@@ -127,11 +127,12 @@ class RecentralInput:
             o.pop("frames")  # every frame is processed
         return stable_hash({"shading": self.with_shading, **o, "v": 1})
 
-    def _points(self, sample: Sample, frames: np.ndarray) -> FacePoints:
+    def _points(self, sample: Sample, frames: np.ndarray, keep: np.ndarray) -> FacePoints:
+        """Points of ``frames`` (the media's frames ``keep``); dataset points cover every frame of the media."""
         mode = self.options.points
         if mode == "dataset" or (mode == "auto" and has_dataset_points(sample)):
             return dataset_points(sample)
-        return mesh_points(sample, frames)
+        return mesh_points(sample, frames, frame_index=keep)
 
     def load(self, sample: Sample) -> dict[str, torch.Tensor]:
         frames = read_frames(sample.path)
@@ -140,7 +141,7 @@ class RecentralInput:
         else:
             keep = np.arange(len(frames))
         frames = frames[keep]
-        pts = self._points(sample, frames)
+        pts = self._points(sample, frames, keep)
         if pts.correspondences is None:  # ground truth covers every frame of the video
             if pts.points_3d.shape[0] <= keep.max():
                 raise FerbenchError(f"sample {sample.id}: landmarks file has {pts.points_3d.shape[0]} frames, "

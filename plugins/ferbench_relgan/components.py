@@ -8,7 +8,7 @@ import uuid
 import torch
 from torch import nn
 
-from ferbench.builtin.aggregator_mean import masked_mean
+from ferbench.nn import masked_mean
 from ferbench.components import (
     Aggregator,
     AggregatorOutput,

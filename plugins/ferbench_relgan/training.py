@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from ferbench.components import StageContext
-from ferbench.data.loading import mix_seed
+from ferbench.seeding import mix_seed
 
 from .losses import Lambdas, discriminator_loss, generator_loss
 from .networks import Discriminator, Generator

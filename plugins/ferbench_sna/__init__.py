@@ -9,6 +9,7 @@ See README.md in this folder.
 from __future__ import annotations
 
 from ferbench.components import ComponentSpec
+from ferbench.claims import claims_hook
 from ferbench.hookspecs import hookimpl
 
 from .input_gray112 import Gray112Options, build_gray112
@@ -45,3 +46,7 @@ def ferbench_selectors() -> list[ComponentSpec]:
 @hookimpl
 def ferbench_reported_results():
     return reported_results()
+
+
+#: the paper's central effects, declared as data in claims.toml beside this file
+ferbench_claims = claims_hook(__file__)

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ferbench.components import InputSignature, StageContext
+from ferbench.components import HasPerceptualFeatures, InputSignature, StageContext
 from ferbench.losses import cross_entropy
 
 from .autoencoder import AsymmetricAutoencoder, Critic, loss_ae
@@ -74,13 +74,13 @@ def perceptual_network(ctx: StageContext, o: SNAOptions, signature: InputSignatu
     """The FER network C of Eq. 5 and a description of which one it is.
 
     With ``perceptual="pretrain"``: a copy of the run's model when its backbone
-    exposes ``perceptual_features`` (sna-multiscale), else a private Table II
+    implements :class:`~ferbench.components.HasPerceptualFeatures` (sna-multiscale), else a private Table II
     network; trained ``perceptual_epochs`` epochs with cross-entropy on the
     fold's training frames, then frozen. The run's own model is not modified.
     """
     if o.perceptual == "none":
         return None, "none (pixel term only)"
-    own = hasattr(ctx.model, "backbone") and hasattr(ctx.model.backbone, "perceptual_features")
+    own = isinstance(getattr(ctx.model, "backbone", None), HasPerceptualFeatures)
     if own:
         net = copy.deepcopy(ctx.model).to(ctx.device)
 

@@ -19,7 +19,7 @@ import dataclasses
 import torch
 
 from ferbench.components import InputSignature
-from ferbench.data.frame_sampling import segment_indices
+from ferbench.data.frame_sampling import apex_window, segment_indices
 from ferbench.data.manifest import Sample
 from ferbench.data.video import read_frames
 from ferbench.errors import OptionError
@@ -45,14 +45,6 @@ class Gray112Options:
     size: int = 112
     apex_window: int = 3
     hflip: bool = False
-
-
-def frame_window(n: int, apex: int | None, k: int) -> tuple[int, int]:
-    """[lo, hi) of the frames to sample from: the ``k`` frames ending at ``apex`` (k=0: all ``n``)."""
-    if k <= 0:
-        return 0, n
-    end = n - 1 if apex is None or apex < 0 else min(int(apex), n - 1)
-    return max(0, end - k + 1), end + 1
 
 
 class Gray112Input:
@@ -81,7 +73,7 @@ class Gray112Input:
     def sample(self, loaded: dict[str, torch.Tensor], *, train: bool, generator: torch.Generator) -> dict[str, torch.Tensor]:
         frames = loaded["frames"]
         apex = int(loaded["apex"]) if "apex" in loaded else -1
-        lo, hi = frame_window(frames.shape[0], apex if apex >= 0 else None, self.options.apex_window)
+        lo, hi = apex_window(frames.shape[0], apex if apex >= 0 else None, self.options.apex_window)
         idx = lo + segment_indices(hi - lo, self.options.frames, train=train, generator=generator)
         x = frames[idx].float().div_(127.5).sub_(1.0)
         if train and self.options.hflip and torch.rand(1, generator=generator).item() < 0.5:

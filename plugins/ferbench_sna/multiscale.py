@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ferbench.builtin.aggregator_mean import masked_mean
+from ferbench.nn import masked_mean
 from ferbench.components import Aggregator, AggregatorOutput, Backbone, InputSignature
 from ferbench.errors import IncompatibleCombinationError
 from ferbench.losses import cross_entropy, focal_loss
@@ -159,7 +159,7 @@ class FusionOptions:
         branch_dims: sizes of the concatenated branch features (sna-multiscale: Ori 64, Half 32).
         loss: per-head loss: "focal" (the paper, Lin et al. 2017) or "ce". It replaces the run's
             ``loss`` train option, which the engine does not hand to aggregators.
-        focal_gamma: focusing parameter of the focal loss.
+        focal_gamma: focusing parameter of the focal loss (ferbench's choice: the paper gives no gamma; 2 is Lin et al.'s default).
     """
 
     branch_dims: tuple[int, ...] = (ORI_FC, HALF_FC)

@@ -100,6 +100,17 @@ class SNASelector(Selector):
         self._reset()
         return stats
 
+    def fold_metrics(self, report) -> dict[str, float]:
+        """Masking over training, means over epochs in %: ``sna_masked`` (samples masked), and where the
+        dataset marks flipped labels ``sna_precision`` (masked samples that were flipped) and
+        ``sna_flip_rate`` (the base rate a random mask would reach)."""
+        out = {}
+        for key in ("sna_masked", "sna_precision", "sna_flip_rate"):
+            values = [h[key] for h in report.history if key in h]
+            if values:
+                out[key] = 100.0 * sum(values) / len(values)
+        return out
+
     # ------------------------------------------------------------------ Algorithm 1
     def _noise(self, b: int, t: int, device: torch.device) -> torch.Tensor:
         dim = self.autoencoder.enc_fc.out_features

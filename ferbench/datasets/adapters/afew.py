@@ -15,7 +15,8 @@ import dataclasses
 from pathlib import Path
 
 from ...data.manifest import Manifest, ProtocolSpec, Sample
-from .base import PrepareOptions, RealDataset, options_doc
+from ...prepare.options import PrepareOptions, options_doc
+from .base import RealDataset
 from .layout import ANGER, DISGUST, FEAR, HAPPINESS, NEUTRAL, SADNESS, SURPRISE, require_root, split_class_files, videos_in
 
 CLASSES = [ANGER, DISGUST, FEAR, HAPPINESS, NEUTRAL, SADNESS, SURPRISE]

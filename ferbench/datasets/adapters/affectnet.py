@@ -23,7 +23,8 @@ from typing import Literal
 
 from ...data.manifest import Manifest, ProtocolSpec, Sample
 from ...errors import DatasetLayoutError
-from .base import PrepareOptions, RealDataset, options_doc
+from ...prepare.options import PrepareOptions, options_doc
+from .base import RealDataset
 from .layout import ANGER, CONTEMPT, DISGUST, FEAR, HAPPINESS, NEUTRAL, SADNESS, SURPRISE, find_child, require_root
 
 CODES = {0: NEUTRAL, 1: HAPPINESS, 2: SADNESS, 3: SURPRISE, 4: FEAR, 5: DISGUST, 6: ANGER, 7: CONTEMPT}

@@ -15,53 +15,12 @@ import dataclasses
 import shlex
 import sys
 from pathlib import Path
-from typing import Literal
 
 from ...data.manifest import Manifest
 from ...errors import DatasetLayoutError, OptionError
+from ...prepare.options import PrepareOptions
 from ...prepare.store import NOT_HASHED, prepared_dir, read_json, remap_to_prepared
-
-PREPARE_DOC = """
-        prepared: "auto" (face crops from 'ferbench prepare' when present, else raw files), "yes" (require them), "no" (raw files).
-        face_size: side of the square aligned face crop, pixels.
-        margin: crop side = margin x the larger side of the (eye-aligned) MTCNN box.
-        smooth: centred moving-average window over frames for boxes and landmarks (1 = none).
-        min_face: smallest face MTCNN looks for, pixels (of the detection-scale frame).
-        detect_side: frames whose longer side exceeds this are downscaled for detection (pixels).
-        gop: GOP of the re-encoded face track (an I-frame every gop frames, P-frames between).
-        crf: libx264 constant rate factor of the face track (lower = better quality).
-        fps: frame rate written for datasets of image sequences (videos keep theirs).
-        no_face: item with no face in any frame: "fail" (reported, left out) or "full" (centre square of the whole frame).
-"""
-
-
-@dataclasses.dataclass(frozen=True)
-class PrepareOptions:
-    __doc__ = "Options of 'ferbench prepare' shared by every real-dataset adapter.\n\n    Attributes:" + PREPARE_DOC
-
-    prepared: Literal["auto", "yes", "no"] = "auto"
-    face_size: int = 112
-    margin: float = 1.3
-    smooth: int = 5
-    min_face: int = 20
-    detect_side: int = 360
-    gop: int = 12
-    crf: int = 18
-    fps: int = 25
-    no_face: Literal["fail", "full"] = "fail"
-
-    def __post_init__(self) -> None:
-        if self.face_size < 16 or self.face_size % 2 or self.margin <= 0 or self.smooth < 1 or self.gop < 1 or self.fps < 1:
-            raise OptionError(
-                f"prepare options need an even face_size >= 16, margin > 0, smooth >= 1, gop >= 1, fps >= 1; got "
-                f"face_size={self.face_size}, margin={self.margin}, smooth={self.smooth}, gop={self.gop}, fps={self.fps}"
-            )
-
-
-def options_doc(summary: str, own: str) -> str:
-    """Docstring of an adapter's options class: its own ``Attributes:`` lines plus the prepare ones."""
-    return f"{summary}\n\n    Attributes:\n{own.rstrip()}{PREPARE_DOC}"
-
+from .layout import OutsideLinks
 
 class RealDataset(abc.ABC):
     """Adapter base. Subclasses set :attr:`hint` and implement :meth:`raw_manifest`.
@@ -86,6 +45,28 @@ class RealDataset(abc.ABC):
     @abc.abstractmethod
     def raw_manifest(self) -> Manifest:
         """Samples on the raw files of the official layout (each adapter reads its own)."""
+
+    def source_manifest(self) -> Manifest:
+        """:meth:`raw_manifest` without the samples whose media lead outside the root through a
+        symlink (unless ``outside_links=follow``); each one left out is one line on stderr and is
+        listed in ``info["refused"]`` as (id, reason). ``prepare`` and :meth:`manifest` read this."""
+        raw = self.raw_manifest()
+        if self.options.outside_links == "follow" or self.root is None:
+            return raw
+        links = OutsideLinks(self.root)
+        kept, refused = [], []
+        for s in raw.samples:
+            target = links.check(Path(s.path))
+            if target is None:
+                kept.append(s)
+                continue
+            reason = f"{target[0]} leads to {target[1]}, outside --root {links.inside}"
+            refused.append((s.id, reason))
+            print(f"refused: dataset '{self.name}' sample {s.id}: {reason}; left out "
+                  f"(--dataset-opt outside_links=follow reads it)", file=sys.stderr)
+        if not refused:
+            return raw
+        return dataclasses.replace(raw, samples=kept, info={**raw.info, "refused": refused})
 
     def option_flags(self) -> str:
         """`` --dataset-opt key=value`` for every option that differs from its default (``prepared`` aside):
@@ -116,7 +97,7 @@ class RealDataset(abc.ABC):
         return prepared_dir(self.cache_dir, self.name, self.root, self.options)
 
     def manifest(self) -> Manifest:
-        raw = self.raw_manifest()
+        raw = self.source_manifest()
         if self.options.prepared == "no":
             return raw
         pdir = self.prepared_dir()
@@ -125,6 +106,11 @@ class RealDataset(abc.ABC):
             if prepared.info["dropped"]:
                 print(f"note: dataset '{self.name}': {len(prepared.info['dropped'])} of {len(raw.samples)} samples "
                       f"failed to prepare and are left out (see {pdir / 'failures.json'})", file=sys.stderr)
+            if prepared.info["stale"]:
+                first, why = prepared.info["stale"][0]
+                print(f"note: dataset '{self.name}': {len(prepared.info['stale'])} of {len(raw.samples)} samples are left "
+                      f"out because their prepared files cannot be trusted ({first}: {why}); run "
+                      f"'{self.prepare_command()}' to prepare them again", file=sys.stderr)
             return prepared
         command = self.prepare_command()
         if self.options.prepared == "yes":

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from ...data.manifest import Manifest, ProtocolSpec, Sample
 from ...errors import DatasetLayoutError, OptionError
-from .base import PrepareOptions, RealDataset, options_doc
+from ...prepare.options import PrepareOptions, options_doc
+from .base import RealDataset
 from .layout import ANGER, DISGUST, FEAR, HAPPINESS, SADNESS, SURPRISE, images_in, require_root, subdirs, subject_sequences
 
 CLASSES = [ANGER, DISGUST, FEAR, HAPPINESS, SADNESS, SURPRISE]

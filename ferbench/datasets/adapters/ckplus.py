@@ -21,7 +21,8 @@ from typing import Literal
 
 from ...data.manifest import Manifest, ProtocolSpec, Sample
 from ...errors import DatasetLayoutError, OptionError
-from .base import PrepareOptions, RealDataset, options_doc
+from ...prepare.options import PrepareOptions, options_doc
+from .base import RealDataset
 from .layout import ANGER, CONTEMPT, DISGUST, FEAR, HAPPINESS, SADNESS, SURPRISE, find_child, images_in, require_dir, require_root, subdirs
 
 #: CK+ emotion codes 1..7 -> canonical name (0 = neutral never labels a sequence)

@@ -24,7 +24,8 @@ from typing import Literal
 
 from ...data.manifest import Manifest, ProtocolSpec, Sample
 from ...errors import DatasetLayoutError
-from .base import PrepareOptions, RealDataset, options_doc
+from ...prepare.options import PrepareOptions, options_doc
+from .base import RealDataset
 from .layout import ANGER, DISGUST, FEAR, HAPPINESS, NEUTRAL, SADNESS, SURPRISE, VIDEO_SUFFIXES, find_child, require_file, require_root
 
 CODES = {1: HAPPINESS, 2: SADNESS, 3: NEUTRAL, 4: ANGER, 5: SURPRISE, 6: DISGUST, 7: FEAR}

@@ -23,7 +23,8 @@ from typing import Literal
 from ...data.manifest import Manifest, ProtocolSpec, Sample
 from ...data.video import IMAGE_SUFFIXES
 from ...errors import DatasetLayoutError, OptionError
-from .base import PrepareOptions, RealDataset, options_doc
+from ...prepare.options import PrepareOptions, options_doc
+from .base import RealDataset
 from .layout import VIDEO_SUFFIXES, images_in, natural_key, require_dir, require_root, subdirs
 
 SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val", "test": "test"}

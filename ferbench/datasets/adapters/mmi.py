@@ -21,7 +21,8 @@ from pathlib import Path
 
 from ...data.manifest import Manifest, ProtocolSpec, Sample
 from ...errors import DatasetLayoutError, OptionError
-from .base import PrepareOptions, RealDataset, options_doc
+from ...prepare.options import PrepareOptions, options_doc
+from .base import RealDataset
 from .layout import ANGER, DISGUST, FEAR, HAPPINESS, SADNESS, SURPRISE, find_child, require_root, subdirs, videos_in
 
 CODES = {1: ANGER, 2: DISGUST, 3: FEAR, 4: HAPPINESS, 5: SADNESS, 6: SURPRISE}

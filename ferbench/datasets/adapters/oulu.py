@@ -19,7 +19,8 @@ from typing import Literal
 
 from ...data.manifest import Manifest, ProtocolSpec
 from ...errors import OptionError
-from .base import PrepareOptions, RealDataset, options_doc
+from ...prepare.options import PrepareOptions, options_doc
+from .base import RealDataset
 from .layout import ANGER, DISGUST, FEAR, HAPPINESS, SADNESS, SURPRISE, find_child, require_root, subject_sequences
 
 CLASSES = [ANGER, DISGUST, FEAR, HAPPINESS, SADNESS, SURPRISE]

@@ -18,7 +18,8 @@ from typing import Literal
 
 from ...data.manifest import Manifest, ProtocolSpec, Sample
 from ...errors import DatasetLayoutError
-from .base import PrepareOptions, RealDataset, options_doc
+from ...prepare.options import PrepareOptions, options_doc
+from .base import RealDataset
 from .layout import ANGER, DISGUST, FEAR, HAPPINESS, NEUTRAL, SADNESS, SURPRISE, find_child, require_file, require_root
 
 CODES = {1: SURPRISE, 2: FEAR, 3: DISGUST, 4: HAPPINESS, 5: SADNESS, 6: ANGER, 7: NEUTRAL}

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from ...data.manifest import Manifest, ProtocolSpec, Sample
 from .afew import CLASSES
-from .base import PrepareOptions, RealDataset, options_doc
+from ...prepare.options import PrepareOptions, options_doc
+from .base import RealDataset
 from .layout import images_in, require_root, split_class_files
 
 

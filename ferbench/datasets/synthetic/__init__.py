@@ -9,6 +9,8 @@ See :mod:`.generate` for the layout on disk and the knob semantics.
 """
 
 from .generate import SynthFERDataset, generate
+from .ground_truth import mean_neutral_face, read_landmarks
 from .options import PRESETS, SynthOptions, preset_options
 
-__all__ = ["PRESETS", "SynthFERDataset", "SynthOptions", "generate", "preset_options"]
+__all__ = ["PRESETS", "SynthFERDataset", "SynthOptions", "generate", "mean_neutral_face", "preset_options",
+           "read_landmarks"]
