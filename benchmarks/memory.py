@@ -144,7 +144,7 @@ def main() -> None:
     if args.measure:
         r = measure(args.run_args)
         print(f"ferbench {' '.join(args.run_args)}")
-        print(f"peak RSS {r['maxrss_mb']:.1f} MB (main process), {r['worker_rss_mb']:.1f} MB (largest loader worker); "
+        print(f"peak RSS {r['maxrss_mb']:.1f} MB (main process), {r['worker_rss_mb']:.1f} MB (largest child process: loader workers, generator pool); "
               f"peak PSS {r['tree_pss_mb']:.1f} MB (process tree); {r['seconds']:.0f} s")
         return
     with tempfile.TemporaryDirectory() as tmp:
