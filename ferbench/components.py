@@ -22,6 +22,7 @@ Data crossing component lines is typed: :class:`InputSignature`,
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, runtime_checkable
 
@@ -30,6 +31,7 @@ import torch
 from torch import nn
 
 from .data.manifest import Manifest, Sample
+from .timing import eta_seconds, format_seconds
 
 if TYPE_CHECKING:  # pragma: no cover
     from torch.utils.data import DataLoader
@@ -136,6 +138,21 @@ class InputRepresentation(Protocol):
     ``sample`` is cheap and called every time a sample is drawn: it selects
     frames (random when ``train``, fixed otherwise, using ``generator``),
     augments and normalises, and returns ``{"x": [T, C, H, W] float32, ...side}``.
+    It may be handed memory-mapped (copy-on-write) tensors: index them, do not
+    hold on to them.
+
+    Optional method (not part of the checked protocol):
+    ``loaded_bytes(num_frames: int) -> int``: the bytes of the tensors ``load``
+    returns for a clip of ``num_frames`` decoded frames (1 for an image); an
+    upper estimate where the size depends on the content. The engine uses it to
+    say before a run starts when the disk cache would not fit; without it, the
+    check runs after the first sample is decoded.
+
+    Optional pair (a compact path to the GPU): ``sample_uint8(loaded, *, train,
+    generator)`` returns what ``sample`` returns but with ``x`` still uint8
+    (same frames, same random draws), and ``normalize_batch(x)`` turns a batch of
+    those [B, T, C, H, W] on any device into exactly the float32 ``x`` of
+    ``sample``. On CUDA the engine then moves uint8 frames and normalises on the GPU.
     """
 
     signature: InputSignature
@@ -178,6 +195,16 @@ class Batch:
             subject=move(self.subject),
             index=move(self.index),
             side={k: move(v) for k, v in self.side.items()},
+        )
+
+    def pin_memory(self) -> "Batch":
+        """The batch in page-locked memory (DataLoader ``pin_memory=True``: faster, asynchronous copies to CUDA)."""
+        return Batch(
+            x=self.x.pin_memory(),
+            label=self.label.pin_memory(),
+            subject=self.subject.pin_memory(),
+            index=self.index.pin_memory(),
+            side={k: v.pin_memory() for k, v in self.side.items()},
         )
 
     def __len__(self) -> int:
@@ -339,6 +366,7 @@ class StageContext:
         log: callable taking one line of text.
         fold: index of the fold being trained.
         cache_dir: the run's cache directory (for artefacts shared across folds/runs).
+        started: when the stage started (``time.perf_counter()``), for :meth:`eta`.
     """
 
     train_loader: "DataLoader"
@@ -348,6 +376,12 @@ class StageContext:
     log: Callable[[str], None]
     fold: int = 0
     cache_dir: Path | None = None
+    started: float = dataclasses.field(default_factory=time.perf_counter)
+
+    def eta(self, done: float, total: float) -> str:
+        """``"ETA stage 3m10s"``: the time left when ``done`` of ``total`` units (steps, epochs) are
+        finished, from the time since the stage started; for a stage's progress lines."""
+        return f"ETA stage {format_seconds(eta_seconds(time.perf_counter() - self.started, done, total))}"
 
 
 @dataclasses.dataclass

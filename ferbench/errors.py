@@ -46,3 +46,24 @@ class DuplicateRecordError(FerbenchError):
 
 class CheckpointError(FerbenchError):
     """A checkpoint that is missing, truncated or not a ferbench checkpoint."""
+
+
+class DiskSpaceError(FerbenchError):
+    """A cache that would not fit on its disk (raised before it is written)."""
+
+
+class SampleReadError(FerbenchError):
+    """A sample whose media could not be read while it was drawn (loader workers, ``cache=none``).
+
+    A DataLoader re-raises a worker's exception in the main process as
+    ``type(err)(text)`` with the worker's traceback in ``text``; the message is
+    cut back to the original line so the CLI still prints one line.
+    """
+
+    def __init__(self, message: str = "") -> None:
+        lines = [line for line in str(message).splitlines() if line.strip()]
+        if len(lines) > 1 and lines[0].startswith("Caught "):
+            last = lines[-1]
+            marker = f"{type(self).__name__}: "
+            message = last.split(marker, 1)[1] if marker in last else last
+        super().__init__(message)

@@ -144,7 +144,7 @@ def test_a_truncated_input_cache_file_is_regenerated_with_a_note(registry, dirs,
     runner = _runner(registry, config)
     sample = runner.manifest.samples[0]
     runner.cache.ensure(sample)
-    (cached,) = runner.cache.dir.glob("*.pt")
+    (cached,) = runner.cache.dir.rglob("*.npy")  # the memory-mappable layout: one .npy per tensor
     cached.write_bytes(cached.read_bytes()[:20])
     lines: list[str] = []
     fresh = _runner(registry, config, lines)

@@ -44,7 +44,7 @@ def _train(steps: int, warmup: int, monitor=None) -> tuple[list[str], Generator,
     gen = Generator(3, o.base_channels, o.expression_dim, o.identity_dim, o.image_size)
     lines: list[str] = []
     ctx = SimpleNamespace(train_loader=SimpleNamespace(dataset=_Videos()), device=torch.device("cpu"), seed=0,
-                          log=lines.append)
+                          log=lines.append, eta=lambda done, total: "ETA stage ?")
     last = train_gan(gen, ctx, o, num_expressions=3, monitor=monitor)
     return lines, gen, last
 

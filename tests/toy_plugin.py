@@ -84,6 +84,21 @@ class SideBackbone(Backbone):
         return self.fc(landmarks[:, :1])
 
 
+class PooledLinear(Backbone):
+    """No batch statistics (no BatchNorm): a 4x4 average pool and a linear layer. Training it in
+    several processes gives the single-process gradients exactly (up to rounding)."""
+
+    out_dim = 16
+
+    def __init__(self, options, signature):
+        super().__init__()
+        self.pool = torch.nn.AdaptiveAvgPool2d(4)
+        self.fc = torch.nn.Linear(signature.channels * 16, 16)
+
+    def forward(self, x):
+        return torch.relu(self.fc(self.pool(x).flatten(1)))
+
+
 class CountingStageDisentangler(Disentangler):
     """A disentangler with one pre-training stage; counts how often the stage trains."""
 
@@ -127,7 +142,8 @@ def ferbench_datasets():
 
 @hookimpl
 def ferbench_backbones():
-    return [ComponentSpec("backbone", "needs-landmarks", SideBackbone, NoOptions, "needs a landmarks side input", paper="test")]
+    return [ComponentSpec("backbone", "needs-landmarks", SideBackbone, NoOptions, "needs a landmarks side input", paper="test"),
+            ComponentSpec("backbone", "pooled-linear", PooledLinear, NoOptions, "pool + linear, no BatchNorm", paper="test")]
 
 
 @hookimpl

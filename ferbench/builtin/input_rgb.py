@@ -79,23 +79,40 @@ class RGBInput:
         # only the options that change what load() returns
         return stable_hash({"size": self.options.size, "v": 1})
 
+    def loaded_bytes(self, num_frames: int) -> int:
+        """``load()`` keeps every frame: uint8 [N, 3, S, S]."""
+        return num_frames * 3 * self.options.size**2
+
     def load(self, sample: Sample) -> dict[str, torch.Tensor]:
         s = self.options.size
         frames = read_frames(sample.path, size=(s, s))
         return {"frames": torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous()}
 
     def sample(self, loaded: dict[str, torch.Tensor], *, train: bool, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        drawn = self.sample_uint8(loaded, train=train, generator=generator)
+        return {**drawn, "x": self.normalize_batch(drawn["x"].unsqueeze(0))[0].contiguous()}
+
+    def sample_uint8(self, loaded: dict[str, torch.Tensor], *, train: bool,
+                     generator: torch.Generator) -> dict[str, torch.Tensor]:
+        """:meth:`sample` before normalisation: ``x`` uint8 [T, 3, S, S] (4x fewer bytes to move to a GPU)
+        and ``frame_index``."""
         frames = loaded["frames"]
         if self.clips is not None:
             idx = clip_indices(frames.shape[0], self.clips, train=train, generator=generator)
         else:
             idx = segment_indices(frames.shape[0], self.options.frames, train=train, generator=generator)
-        x = frames[idx].float().div_(255.0)
-        if self.options.grayscale:
-            x = (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]).expand(-1, 3, -1, -1)
+        x = frames[idx]
         if train and self.options.hflip and torch.rand(1, generator=generator).item() < 0.5:
             x = x.flip(-1)
-        return {"x": self.normalise(x), "frame_index": idx.long()}
+        return {"x": x.contiguous(), "frame_index": idx.long()}
+
+    def normalize_batch(self, x: torch.Tensor) -> torch.Tensor:
+        """uint8 [B, T, 3, S, S] on any device -> float32 as :meth:`sample` returns it (grey, ImageNet-normalised)."""
+        x = x.float().div_(255.0)
+        if self.options.grayscale:
+            x = (0.299 * x[..., 0:1, :, :] + 0.587 * x[..., 1:2, :, :] + 0.114 * x[..., 2:3, :, :]).expand_as(x)
+        mean, std = self._mean.to(x.device), self._std.to(x.device)
+        return (x - mean) / std
 
 
 def build_rgb(options: RGBOptions) -> RGBInput:

@@ -8,17 +8,27 @@ Kubernetes send) print one line with the resume hint and exit with 130 / 143.
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import signal
-import sys
-from typing import Sequence
+import os
+
+# PyTorch's OpenMP threads sleep instead of spinning while they wait for each other. On a
+# machine whose cores are busy with other work (shared servers, CI, a loader worker) the
+# spinning threads take the cores from the threads they wait for: one epoch of the default
+# command ran about 6x slower in wall time on a shared 2-core machine (docs/performance.md).
+# Read once, when PyTorch loads its OpenMP runtime: set before any torch import, and only
+# when the user has not chosen (OMP_WAIT_POLICY=ACTIVE brings spinning back).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+from typing import Sequence  # noqa: E402
 
 from .. import __version__
 from ..errors import FerbenchError
 
 #: modules of ``ferbench.cli`` that contribute commands, in help order
-COMMAND_MODULES = ("components", "run", "sweep", "claims", "results", "compare", "report", "data", "bundle")
+COMMAND_MODULES = ("components", "run", "sweep", "claims", "results", "compare", "report", "data", "bundle", "cache")
 
 
 class Terminated(KeyboardInterrupt):
@@ -42,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
-    args.argv = argv  # the command as typed (claims record it in their table's header)
+    args.argv = argv  # the command as typed (claims record it in their table's header; run --nproc relaunches it)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return args.func(args)

@@ -3,13 +3,18 @@
 Settings come in layers (see :mod:`ferbench.engine.config`): a TOML file
 (``--config``), then the flags that were actually given. Flags left unset
 never override the file.
+
+Several processes (DistributedDataParallel): ``torchrun --nproc_per_node N -m
+ferbench run ...``; ``ferbench run --nproc N ...`` starts exactly that
+(``python -m torch.distributed.run --standalone``) with the same arguments.
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
-from typing import Any
+from typing import Any, Sequence
 
 from ..kinds import KIND_SPECS
 from ..options import parse_key_values
@@ -17,7 +22,7 @@ from ..options import parse_key_values
 #: run flags that map onto TrainOptions fields
 TRAIN_FLAGS = {
     "epochs": int, "batch_size": int, "lr": float, "optimizer": str, "schedule": str, "loss": str,
-    "device": str, "val_fraction": float, "select": str, "weight_decay": float, "num_workers": int,
+    "device": str, "val_fraction": float, "select": str, "weight_decay": float, "num_workers": str,
 }
 
 
@@ -77,17 +82,62 @@ def config_from_args(args: argparse.Namespace, registry):
     return config_from_dict(merge_config_dicts(base, layer), registry)
 
 
+def torchrun_command(nproc: int, argv: Sequence[str]) -> list[str]:
+    """The torchrun command line that runs ``ferbench`` with ``argv`` (``--nproc`` removed) in ``nproc`` processes."""
+    rest, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            rest.append(arg)
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+            "-m", "ferbench", *rest]
+
+
+def _launch(args: argparse.Namespace) -> int:
+    from ..engine.distributed import context_from_env
+    from ..errors import FerbenchError
+
+    if args.nproc < 1:
+        raise FerbenchError(f"--nproc must be >= 1, got {args.nproc}")
+    if context_from_env().active:
+        raise FerbenchError("--nproc inside a torchrun process; drop --nproc (torchrun already started the processes)")
+    return subprocess.call(torchrun_command(args.nproc, args.argv))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    if getattr(args, "nproc", None) not in (None, 1):
+        return _launch(args)
+    import torch
+
+    from ..engine.distributed import context_from_env, process_group
     from ..engine.runner import Runner
+    from ..engine.trainer import resolve_device
     from .components import registry as make_registry
 
+    ctx = context_from_env()
     registry = make_registry()
     config = config_from_args(args, registry)
-    runner = Runner(config, registry, progress=not args.no_progress and sys.stderr.isatty())
-    result = runner.run(resume=args.resume, force=args.force)
-    print(f"records: {runner.store_path}  checkpoints and confusion matrices: {runner.run_dir}")
-    if not result.folds and result.skipped:
-        print("every selected fold was already recorded; nothing to do (--force retrains them)")
+    device = resolve_device(config.train.device)
+    if ctx.active and device.type == "cuda":
+        if ctx.local_world_size > torch.cuda.device_count():
+            from ..errors import FerbenchError
+
+            raise FerbenchError(f"{ctx.local_world_size} processes on this machine but {torch.cuda.device_count()} "
+                                f"CUDA device(s); start at most one process per GPU (--nproc / --nproc_per_node)")
+        if device.index is None:
+            device = torch.device("cuda", ctx.local_rank)
+    main = ctx.rank == 0
+    with process_group(ctx, device):
+        runner = Runner(config, registry, progress=main and not args.no_progress and sys.stderr.isatty(),
+                        log=print if main else (lambda line: None), rank=ctx.rank, world_size=ctx.world_size)
+        result = runner.run(resume=args.resume, force=args.force)
+    if main:
+        print(f"records: {runner.store_path}  checkpoints and confusion matrices: {runner.run_dir}")
+        if not result.folds and result.skipped:
+            print("every selected fold was already recorded; nothing to do (--force retrains them)")
     return 0
 
 
@@ -98,4 +148,6 @@ def register(sub) -> None:
     p.add_argument("--resume", action="store_true", help="continue an unfinished fold from its last epoch checkpoint")
     p.add_argument("--force", action="store_true", help="retrain folds that are already recorded and replace their records")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--nproc", type=int, help="train in N processes with DistributedDataParallel (starts torchrun; "
+                   "one per GPU, or gloo on CPU)")
     p.set_defaults(func=cmd_run)

@@ -1,98 +1,136 @@
 """From manifest samples to :class:`~ferbench.components.Batch` objects.
 
-* :class:`InputCache` keeps each sample's ``InputRepresentation.load`` output
-  on disk (torch tensors) so decoding happens once per input configuration,
-  and in memory for the life of the process.
+* :class:`InputCache` gives each sample's ``InputRepresentation.load`` output.
+  With ``mode="disk"`` (the default) it is decoded once into a memory-mappable
+  folder per sample (:mod:`.disk_cache`) and read back mapped; with
+  ``mode="none"`` it is decoded from the media every time it is not in memory
+  (datasets whose decoded inputs do not fit on disk). Either way an in-process
+  LRU bounded by a byte budget (:mod:`.memory_cache`) keeps recent samples, so
+  memory does not grow with the dataset.
 * :class:`FERDataset` draws per-sample tensors with a generator seeded from
   (seed, epoch, sample position): results do not depend on worker count or
-  order, and a resumed run draws exactly what an uninterrupted one would.
+  order, and a resumed run draws exactly what an uninterrupted one would. The
+  epoch travels with each index (:class:`EpochTagged`), so persistent loader
+  workers draw the right epoch.
 * :class:`EpochSampler` shuffles (optionally class-balanced) per epoch and
-  shards by rank, so the engine can run under DistributedDataParallel.
+  shards by rank for DistributedDataParallel.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import sys
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Literal, Sequence
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, Sampler
+from torch.utils.data import Dataset, Sampler, get_worker_info
 
 from ..components import Batch, InputRepresentation
-from ..fileio import atomic_torch_save
+from ..errors import FerbenchError, SampleReadError
 from ..seeding import mix_seed
 from ..options import stable_hash
+from .disk_cache import LAYOUT_SUFFIX, CacheInfo, DiskCache
 from .manifest import Sample
+from .media_probe import check_media
+from .memory_cache import MemoryLRU
+
+CacheMode = Literal["disk", "none"]
 
 
 class InputCache:
-    """Disk + memory cache of ``input.load(sample)`` outputs.
+    """Where a run's loaded samples come from: memory, the disk cache, or the media.
 
-    Files live under ``root/<input_name>-<input.cache_key()>/<sample_id>-<source_key>.pt``;
-    ``source_key`` hashes the media path, size and mtime, so an edited file is re-read.
-    A cache file that cannot be read (truncated by a crash, say) is regenerated, with
-    one line through ``log``.
+    Args:
+        root: folder of the dataset's input caches (``<cache_dir>/inputs/<dataset>``); None: no disk cache.
+        input_name: the input's component name (part of the folder name).
+        rep: the input representation.
+        log: one line at a time (unreadable cache entries).
+        mode: ``"disk"``: decode once into ``root``, read memory-mapped; ``"none"``: decode from the
+            media whenever a sample is not in memory.
+        memory_bytes: budget of the in-process LRU (split between loader workers, see :meth:`split_memory`).
+        info: what the disk cache folder belongs to (written to its ``cache.json``).
     """
 
     def __init__(self, root: Path | None, input_name: str, rep: InputRepresentation,
-                 log: Callable[[str], None] | None = None) -> None:
+                 log: Callable[[str], None] | None = None, *, mode: CacheMode = "disk", memory_bytes: int = 0,
+                 info: CacheInfo | None = None) -> None:
         self.rep = rep
-        self.dir = None if root is None else Path(root) / f"{input_name}-{rep.cache_key()}"
+        self.mode: CacheMode = mode
         self.log = log or (lambda line: print(line, file=sys.stderr))
-        self._memory: dict[str, dict[str, torch.Tensor]] = {}
+        self.dir = None if root is None or mode == "none" else Path(root) / f"{input_name}-{rep.cache_key()}-{LAYOUT_SUFFIX}"
+        self.disk = None if self.dir is None else DiskCache(self.dir, owner=f"input '{input_name}'", log=self.log)
+        self.memory = MemoryLRU(memory_bytes)
+        self.memory_bytes = int(memory_bytes)
+        self.info = info
 
-    def _file(self, sample: Sample) -> Path | None:
-        if self.dir is None:
-            return None
-        try:
-            st = os.stat(sample.path)
-            source = stable_hash([sample.path, st.st_size, st.st_mtime_ns], length=10)
-        except OSError:
-            return None  # load() below reports the missing file clearly
-        return self.dir / f"{stable_hash(sample.id, length=16)}-{source}.pt"
+    @property
+    def on_disk(self) -> bool:
+        """Whether loaded samples are kept on disk (``mode="disk"`` with a root)."""
+        return self.disk is not None
 
-    def _read(self, path: Path) -> dict[str, torch.Tensor] | None:
-        try:
-            return torch.load(path, weights_only=True)
-        except Exception as err:  # noqa: BLE001 - any unreadable cache file is regenerated
-            self.log(f"note: input cache file {path} was unreadable ({type(err).__name__}); regenerating it")
-            return None
+    def open(self) -> None:
+        """Create the disk cache folder and record (or refresh) its ``cache.json``."""
+        if self.disk is not None and self.info is not None:
+            self.disk.write_info(self.info)
 
-    def _load(self, sample: Sample) -> dict[str, torch.Tensor]:
-        path = self._file(sample)
-        loaded = self._read(path) if path is not None and path.is_file() else None
-        if loaded is None:
-            loaded = self.rep.load(sample)
-            if path is not None:
-                atomic_torch_save(loaded, path)
-        return loaded
+    def ensure(self, sample: Sample) -> int:
+        """Decode ``sample`` into the disk cache if it is not there; returns the bytes written
+        (raises what ``load`` raises). Without a disk cache, checks the sample like :meth:`check`."""
+        if self.disk is None:
+            return self.check(sample)
+        if self.disk.has(sample):
+            return 0
+        return self.disk.write(sample, self.rep.load(sample))
 
-    def ensure(self, sample: Sample) -> None:
-        """Decode ``sample`` into the disk cache if it is not there (raises what ``load`` raises)."""
-        path = self._file(sample)
-        if path is None or not path.is_file():
-            loaded = self.rep.load(sample)
-            if path is not None:
-                atomic_torch_save(loaded, path)
-            else:
-                self._memory[sample.id] = loaded
+    def check(self, sample: Sample) -> int:
+        """The up-front check of a run: :meth:`ensure` with a disk cache; without one, a cheap look
+        (the media opens and its first frame decodes), not a second full decode. Returns bytes written."""
+        if self.disk is not None:
+            return self.ensure(sample)
+        check_media(sample.path)
+        return 0
 
     def get(self, sample: Sample) -> dict[str, torch.Tensor]:
-        if sample.id in self._memory:
-            return self._memory[sample.id]
-        loaded = self._load(sample)
-        self._memory[sample.id] = loaded
+        """``rep.load(sample)``'s tensors: from memory, else the disk cache (written on a miss), else the media."""
+        loaded = self.memory.get(sample.id)
+        if loaded is not None:
+            return loaded
+        loaded = self.disk.read(sample) if self.disk is not None else None
+        if loaded is None:
+            loaded = self.rep.load(sample)
+            if self.disk is not None:
+                self.disk.write(sample, loaded)
+        self.memory.put(sample.id, loaded)
         return loaded
+
+    def split_memory(self, parts: int) -> None:
+        """Give this copy 1/``parts`` of the budget (each of ``parts`` loader workers holds its own LRU)."""
+        self.memory.resize(self.memory_bytes // max(parts, 1))
+
+
+def split_worker_memory(worker_id: int) -> None:  # noqa: ARG001 - DataLoader worker_init_fn signature
+    """``worker_init_fn`` of training loaders: share the input cache's memory budget between the workers."""
+    info = get_worker_info()
+    dataset = info.dataset if info is not None else None
+    if isinstance(dataset, FERDataset):
+        dataset.cache.split_memory(info.num_workers)
+
+
+def no_worker_memory(worker_id: int) -> None:  # noqa: ARG001 - DataLoader worker_init_fn signature
+    """``worker_init_fn`` of evaluation loaders: no memory cache (the training workers hold the budget)."""
+    info = get_worker_info()
+    dataset = info.dataset if info is not None else None
+    if isinstance(dataset, FERDataset):
+        dataset.cache.memory.resize(0)
 
 
 class FERDataset(Dataset):
     """Samples of one split, drawn through an input representation.
 
     Items are dicts: ``x`` [T, C, H, W], side tensors, ``label``, ``subject``, ``index``.
+    An item is addressed by its position ``i`` (drawn for :attr:`epoch`) or by ``(i, epoch)``.
     """
 
     def __init__(
@@ -123,6 +161,8 @@ class FERDataset(Dataset):
         self.positions = list(positions)
         self.score_labels = score_labels
         self.epoch = 0
+        #: draw ``x`` with the input's ``sample_uint8`` (normalised later, on the device; see ``compact_x``)
+        self.compact = False
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -133,14 +173,28 @@ class FERDataset(Dataset):
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+    def __getitem__(self, key: int | tuple[int, int]) -> dict[str, torch.Tensor]:
+        i, epoch = key if isinstance(key, tuple) else (key, self.epoch)
         sample = self.samples[i]
-        gen = torch.Generator().manual_seed(mix_seed(self.seed, self.epoch, self.positions[i]))
-        item = dict(self.cache.rep.sample(self.cache.get(sample), train=self.train, generator=gen))
+        try:
+            loaded = self.cache.get(sample)
+        except FerbenchError as err:
+            raise SampleReadError(f"sample {sample.id}: {err}") from None
+        except OSError as err:
+            raise SampleReadError(f"sample {sample.id}: cannot read {sample.path} ({err}); fix or remove the file") from None
+        gen = torch.Generator().manual_seed(mix_seed(self.seed, epoch, self.positions[i]))
+        draw = self.cache.rep.sample_uint8 if self.compact else self.cache.rep.sample
+        item = dict(draw(loaded, train=self.train, generator=gen))
         item["label"] = torch.tensor(sample.eval_label if self.score_labels else sample.label)
         item["subject"] = torch.tensor(self.subject_index.get(sample.subject, -1))
         item["index"] = torch.tensor(self.positions[i])
         return item
+
+
+def compact_x(rep: InputRepresentation) -> bool:
+    """Whether ``rep`` can hand over ``x`` as uint8 and normalise whole batches later
+    (optional methods ``sample_uint8`` and ``normalize_batch``)."""
+    return callable(getattr(rep, "sample_uint8", None)) and callable(getattr(rep, "normalize_batch", None))
 
 
 def collate(items: list[dict[str, torch.Tensor]]) -> Batch:
@@ -163,7 +217,14 @@ class EpochSampler(Sampler[list[int]]):
     ``balanced=True`` is class-balanced sampling (Selective Learning): every
     batch holds ``batch_size // K`` samples of each class (drawn with
     replacement for small classes); ``batch_size`` must be a multiple of K.
-    Batches are sharded by ``rank`` / ``world_size``.
+
+    Sharding by ``rank`` / ``world_size`` (DistributedDataParallel):
+    ``even=True`` (training) splits every batch between the ranks (rank r
+    takes ``batch[r::world_size]``), so the ranks together take the same
+    optimisation steps on the same samples as one process, and every rank
+    takes the same number of steps (a batch smaller than ``world_size`` lends
+    its samples round-robin). ``even=False`` (evaluation) deals whole batches
+    round-robin: every sample is drawn by exactly one rank.
     """
 
     def __init__(
@@ -177,6 +238,7 @@ class EpochSampler(Sampler[list[int]]):
         num_classes: int | None = None,
         rank: int = 0,
         world_size: int = 1,
+        even: bool = True,
     ) -> None:
         self.labels = np.asarray(labels)
         self.batch_size = batch_size
@@ -184,7 +246,7 @@ class EpochSampler(Sampler[list[int]]):
         self.seed = seed
         self.balanced = balanced
         self.num_classes = num_classes or (int(self.labels.max()) + 1 if len(self.labels) else 0)
-        self.rank, self.world_size = rank, world_size
+        self.rank, self.world_size, self.even = rank, world_size, even
         self.epoch = 0
         if balanced and batch_size % self.num_classes:
             from ..errors import OptionError
@@ -214,9 +276,34 @@ class EpochSampler(Sampler[list[int]]):
         order = rng.permutation(n) if self.shuffle else np.arange(n)
         return [order[i : i + self.batch_size].tolist() for i in range(0, n, self.batch_size)]
 
+    def _shard(self, batches: list[list[int]]) -> list[list[int]]:
+        if self.world_size == 1:
+            return batches
+        if not self.even:
+            return batches[self.rank :: self.world_size]
+        return [b[self.rank :: self.world_size] or [b[self.rank % len(b)]] for b in batches if b]
+
     def __iter__(self) -> Iterator[list[int]]:
-        batches = self._batches()
-        yield from batches[self.rank :: self.world_size]
+        yield from self._shard(self._batches())
 
     def __len__(self) -> int:
-        return len(self._batches()[self.rank :: self.world_size])
+        return len(self._shard(self._batches()))
+
+
+class EpochTagged(Sampler[list[tuple[int, int]]]):
+    """Wraps an :class:`EpochSampler`: yields ``[(position, epoch), ...]`` so that loader workers,
+    which keep their own copy of the dataset, draw the epoch the sampler is at."""
+
+    def __init__(self, sampler: EpochSampler) -> None:
+        self.sampler = sampler
+
+    def set_epoch(self, epoch: int) -> None:
+        self.sampler.set_epoch(epoch)
+
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        epoch = self.sampler.epoch
+        for batch in self.sampler:
+            yield [(i, epoch) for i in batch]
+
+    def __len__(self) -> int:
+        return len(self.sampler)

@@ -41,7 +41,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Mapping
 
-from ..errors import ConfigError, IncompatibleCombinationError
+from ..data.memory_cache import memory_budget
+from ..errors import ConfigError, IncompatibleCombinationError, OptionError
 from ..kinds import DEFAULT_COMPONENTS, KINDS, kind_spec
 from ..options import ADDED_LATER, RUNTIME, build_options, options_to_dict, stable_hash
 from ..paths import default_cache_dir, default_output_dir
@@ -84,7 +85,21 @@ class TrainOptions:
         grad_clip: max gradient norm; 0 disables.
         amp: bf16 autocast on CUDA (ignored on CPU).
         device: "auto" (CUDA when present), "cpu", "cuda", "cuda:1", ...
-        num_workers: DataLoader workers.
+        num_workers: DataLoader worker processes per loader; "auto": on a GPU, CPU cores - 1 (at most 8),
+            on the CPU a quarter of the cores beyond two (the model's threads use the cores), shared
+            between the processes of a torchrun run. Results do not depend on it.
+        prefetch: batches each loader worker prepares ahead.
+        cache: decoded inputs: "disk" (decoded once into a memory-mappable cache under cache_dir)
+            or "none" (decoded from the media in the loader workers whenever not in memory,
+            for datasets whose decoded inputs do not fit on disk).
+        cache_mem: byte budget of the in-process cache of loaded samples (LRU), split between loader
+            workers: "auto" (0 with cache=disk, where the OS page cache holds warm samples; 25%
+            of available memory with cache=none), a size ("2GB", "512MiB", "0") or a share ("10%").
+        eval_batch_size: batch size of evaluation (inference mode); 0 = batch_size on CPU,
+            4 x batch_size on CUDA.
+        compile: torch.compile the backbone and the aggregator.
+        channels_last: channels-last memory format for convolutional backbones (CUDA only).
+        cudnn_benchmark: let cuDNN pick the fastest convolution algorithms (CUDA only).
         val_fraction: fraction of training subjects held out for validation.
         select: "last" (last epoch) or "best-val" (best validation epoch; needs val_fraction > 0).
             Never the test fold.
@@ -114,7 +129,14 @@ class TrainOptions:
     grad_clip: float = 5.0
     amp: bool = True
     device: str = dataclasses.field(default="auto", metadata=RUNTIME)
-    num_workers: int = dataclasses.field(default=0, metadata=RUNTIME)
+    num_workers: int | Literal["auto"] = dataclasses.field(default="auto", metadata=RUNTIME)
+    prefetch: int = dataclasses.field(default=2, metadata=RUNTIME)
+    cache: Literal["disk", "none"] = dataclasses.field(default="disk", metadata=RUNTIME)
+    cache_mem: str = dataclasses.field(default="auto", metadata=RUNTIME)
+    eval_batch_size: int = dataclasses.field(default=0, metadata=RUNTIME)
+    compile: bool = dataclasses.field(default=False, metadata=RUNTIME)
+    channels_last: bool = dataclasses.field(default=True, metadata=RUNTIME)
+    cudnn_benchmark: bool = dataclasses.field(default=True, metadata=RUNTIME)
     val_fraction: float = 0.0
     select: Literal["last", "best-val"] = "last"
     patience: int = 0
@@ -129,9 +151,17 @@ class TrainOptions:
         if not self.lr >= 0:
             problems.append(f"lr must be >= 0, got {self.lr}")
         for name in ("weight_decay", "focal_gamma", "focal_alpha", "grad_clip", "warmup_epochs", "cosine_period", "patience",
-                     "num_workers"):
+                     "eval_batch_size"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.num_workers != "auto" and not (isinstance(self.num_workers, int) and self.num_workers >= 0):
+            problems.append(f"num_workers must be auto or >= 0, got {self.num_workers!r}")
+        if self.prefetch < 1:
+            problems.append(f"prefetch must be >= 1, got {self.prefetch}")
+        try:
+            memory_budget(self.cache_mem, mode=self.cache, available=0)
+        except OptionError as err:
+            problems.append(str(err))
         if not 0 <= self.momentum < 1:
             problems.append(f"momentum must be in [0, 1), got {self.momentum}")
         if not 0 <= self.label_smoothing < 1:

@@ -13,6 +13,12 @@ A fold already recorded for the same config hash and seed is skipped with a
 note (``force=True`` retrains it and replaces the record); two processes
 running the same fold at once take turns (:mod:`.locks`).
 
+Under torchrun (``rank``/``world_size``, process group joined by the caller, see
+:mod:`.distributed`) every rank runs the same folds: rank 0 decides which folds
+are due and holds the fold locks, the input check is shared between the ranks,
+training runs in DistributedDataParallel, evaluation is gathered, and only rank
+0 writes records, checkpoints, PNGs and CSVs.
+
 Public surface for sweeps, claims and benchmarks: :meth:`Runner.dataset`,
 :meth:`Runner.loader`, :meth:`Runner.checkpoint_path`, :meth:`Runner.load_model`,
 :meth:`Runner.evaluate`, :meth:`Runner.stage_cache_path`.
@@ -20,6 +26,7 @@ Public surface for sweeps, claims and benchmarks: :meth:`Runner.dataset`,
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import platform
 import socket
@@ -34,18 +41,22 @@ from tabulate import tabulate
 
 from .. import __version__
 from ..components import Evaluation, FoldReport, Stage
+from ..data.disk_cache import CacheInfo
 from ..data.loading import FERDataset, InputCache
+from ..data.memory_cache import memory_budget
 from ..data.manifest import Manifest
 from ..data.protocols import Fold, make_folds, protocol_name
 from ..errors import DuplicateRecordError, FerbenchError
 from ..fileio import atomic_write_json, write_csv
 from ..kinds import STAGE_KINDS
 from ..metrics import count_parameters, format_mean_std, macs_of, save_confusion_png, summarize, throughput
-from ..options import stable_hash
+from ..options import options_to_dict, stable_hash
 from ..plugins import Registry
 from ..results import FoldRecord, ResultsStore
 from .assemble import FERModel, Resolved, assemble, build_input, dummy_input, resolve
 from .config import RunConfig
+from .distributed import broadcast_object, context_from_env, is_active
+from .input_check import check_samples
 from .locks import fold_lock
 from .probes import identity_probe
 from .trainer import (EpochCallback, FoldTrainer, evaluate_model, load_checkpoint, make_loader, metrics_of,
@@ -178,9 +189,12 @@ class Runner(RunPlan):
         registry: installed components.
         log: one line of progress at a time.
         progress: tqdm bars for epochs and the input check.
-        rank, world_size: DistributedDataParallel position (only rank 0 writes).
+        rank, world_size: DistributedDataParallel position (only rank 0 writes); with
+            world_size > 1 the caller has joined the process group.
         records: where fold records go; default: the results store under ``output_dir``.
         manifest: the dataset's manifest when the caller has it already.
+        local_rank, local_world_size: position on this machine (CUDA device, CPU cores for
+            loader workers); default: torchrun's variables, else rank and world_size.
     """
 
     def __init__(
@@ -194,18 +208,38 @@ class Runner(RunPlan):
         world_size: int = 1,
         records: RecordSink | None = None,
         manifest: Manifest | None = None,
+        local_rank: int | None = None,
+        local_world_size: int | None = None,
     ) -> None:
+        if world_size > 1 and not is_active():
+            raise FerbenchError(f"rank {rank} of {world_size}: no process group is joined; start several processes "
+                                "with 'ferbench run --nproc N' or 'torchrun --nproc_per_node N -m ferbench run ...'")
+        env = context_from_env()
+        self.local_rank = local_rank if local_rank is not None else (env.local_rank if env.active else rank)
+        self.local_world_size = local_world_size or (env.local_world_size if env.active else world_size)
         self.device = resolve_device(config.train.device)
+        if world_size > 1 and self.device.type == "cuda" and self.device.index is None:
+            self.device = torch.device("cuda", self.local_rank)
         super().__init__(config, registry, manifest=manifest)
         self.log = log
         self.progress = progress
         self.rank, self.world_size = rank, world_size
-        self.cache = InputCache(self.cache_dir / "inputs" / self.manifest.dataset, config.choice("input").name,
-                                self.input, log=self.log)
+        t = config.train
+        self.cache = InputCache(
+            self.cache_dir / "inputs" / self.manifest.dataset, config.choice("input").name, self.input, log=self.log,
+            mode=t.cache, memory_bytes=memory_budget(t.cache_mem, mode=t.cache) // max(self.local_world_size, 1),
+            info=CacheInfo("inputs", self.manifest.dataset, config.choice("input").name,
+                           self._non_default_options("input"), self.input.cache_key()),
+        )
         self._records = records
         self._positions = {s.id: i for i, s in enumerate(self.manifest.samples)}
         self._subjects = {s: i for i, s in enumerate(sorted({x.subject for x in self.manifest.samples}))}
         self.failures: dict[str, str] = {}
+
+    def _non_default_options(self, kind: str) -> dict[str, Any]:
+        chosen = self.resolved.options_dict(runtime=False)[kind]
+        defaults = options_to_dict(self.resolved.specs[kind].options(), runtime=False)
+        return {k: v for k, v in chosen.items() if defaults.get(k) != v}
 
     # ------------------------------------------------------------------ stages
     def stage_keys(self) -> dict[str, str]:
@@ -244,33 +278,32 @@ class Runner(RunPlan):
                           subject_index=self._subjects, positions=[self._positions[i] for i in ids],
                           score_labels=not train)
 
-    def loader(self, ids: Iterable[str], *, train: bool, fold: int = 0):
-        """A DataLoader of :class:`~ferbench.components.Batch` objects over ``ids`` (sharded by rank when training)."""
+    def loader(self, ids: Iterable[str], *, train: bool, fold: int = 0, shard: bool = True):
+        """A DataLoader of :class:`~ferbench.components.Batch` objects over ``ids``.
+
+        Under torchrun (``shard=True``) training batches are split between the ranks and
+        evaluation batches dealt to them (gather the evaluation); ``shard=False``: every
+        sample on this rank.
+        """
+        ranks = (self.rank, self.world_size) if shard else (0, 1)
         return make_loader(
             self.dataset(ids, train=train), self.config.train, train=train, seed=self.config.seed * 1000 + fold,
-            num_classes=self.manifest.num_classes, rank=self.rank if train else 0,
-            world_size=self.world_size if train else 1,
+            num_classes=self.manifest.num_classes, rank=ranks[0], world_size=ranks[1], device=self.device,
+            processes_per_node=self.local_world_size,
         )
 
     def _fold_ids(self, fold: Fold, split: str) -> list[str]:
         return [i for i in getattr(fold, split) if i not in self.failures]
 
     def check_inputs(self, ids: Iterable[str]) -> dict[str, str]:
-        """Decode every sample of ``ids`` into the input cache once; returns the ones that failed.
-
-        A sample whose media cannot be read (missing, corrupt, truncated, no face mesh, ...)
-        is a per-sample failure: it is left out of the run and listed, never a crash.
-        """
-        from tqdm.auto import tqdm
-
+        """Check every sample of ``ids`` once (:func:`~ferbench.engine.input_check.check_samples`: decode
+        into the disk cache, or a cheap look with ``cache=none``); returns all failures so far
+        (id -> reason). Under torchrun the ranks share the work and every rank returns all failures."""
         by_id = self.manifest.by_id()
-        todo = [i for i in dict.fromkeys(ids) if i not in self.failures]
-        for sample_id in tqdm(todo, desc="checking inputs", unit="sample", leave=False, disable=not self.progress):
-            sample = by_id[sample_id]
-            try:
-                self.cache.ensure(sample)
-            except (FerbenchError, OSError) as err:
-                self.failures[sample_id] = str(err).splitlines()[0] if str(err) else type(err).__name__
+        todo = [by_id[i] for i in dict.fromkeys(ids) if i not in self.failures]
+        what = f"the input cache of {self.resolved.label('input')} for {self.dataset_label}"
+        self.failures.update(check_samples(self.cache, todo, what=what, rank=self.rank, world_size=self.world_size,
+                                           progress=self.progress))
         return self.failures
 
     # ------------------------------------------------------------------ trained models
@@ -289,7 +322,24 @@ class Runner(RunPlan):
         model = self.load_model(fold, which)
         chosen = list(ids) if ids is not None else self._fold_ids(self.folds[fold], split)
         return evaluate_model(model, self.loader(chosen, train=False, fold=fold), device=self.device,
-                              amp=self.config.train.amp and self.device.type == "cuda", embeddings=embeddings)
+                              amp=self.config.train.amp and self.device.type == "cuda", embeddings=embeddings,
+                              gather=self.world_size > 1)
+
+    def fold_trainer(self, fold: int, *, run_eta: Callable[[float], float] | None = None,
+                     profile: bool = False) -> FoldTrainer:
+        """A fresh trainer of ``fold``'s model (seeded as the run seeds it), writing under the run folder.
+
+        ``profile``: see :class:`~ferbench.engine.trainer.FoldTrainer`.
+        """
+        torch.manual_seed(self.config.seed * 1000 + fold)
+        parts = assemble(self.resolved, self.input.signature, self.manifest, self.cache_dir)
+        return FoldTrainer(
+            parts, self.config.train, seed=self.config.seed, fold=fold, run_dir=self.run_dir / f"fold{fold}",
+            stage_dir=self.stage_dir, stage_key=self.stage_keys(), cache_dir=self.cache_dir,
+            checkpoint_meta={"config": self.config.to_dict(), "options": self.resolved.options_dict(), "fold": fold},
+            device=self.device, log=self.log, progress=self.progress, run_eta=run_eta, is_main=self.rank == 0,
+            profile=profile,
+        )
 
     # ------------------------------------------------------------------ running
     def run(self, *, resume: bool = False, force: bool = False,
@@ -313,6 +363,7 @@ class Runner(RunPlan):
             f"config {self.config_hash}"
         )
         done = records.completed_folds(self.config_hash, self.config.seed) if records is not None and not force else set()
+        done = broadcast_object(done)  # rank 0 holds the records
         todo = [f for f in indices if f not in done]
         for f in indices:
             if f in done:
@@ -326,8 +377,11 @@ class Runner(RunPlan):
                 per_fold = (time.perf_counter() - started) / n if n else None
                 return fold_left + (len(todo) - n - 1) * (per_fold if per_fold is not None else fold_left)
 
-            with fold_lock(self.run_dir / f"fold{f}.lock", log=self.log, what=f"fold {f} of config {self.config_hash}"):
-                if records is not None and not force and f in records.completed_folds(self.config_hash, self.config.seed):
+            lock = (fold_lock(self.run_dir / f"fold{f}.lock", log=self.log, what=f"fold {f} of config {self.config_hash}")
+                    if self.rank == 0 else contextlib.nullcontext())
+            with lock:  # rank 0 takes the fold's lock for all ranks
+                recorded = records is not None and not force and f in records.completed_folds(self.config_hash, self.config.seed)
+                if broadcast_object(recorded):
                     self.log(f"fold {f}: recorded by another process meanwhile, skipped")
                     skipped.append(f)
                     continue
@@ -356,17 +410,10 @@ class Runner(RunPlan):
     def _run_fold(self, fold: Fold, run_id: str, records: RecordSink | None, resume: bool, force: bool,
                   on_epoch_end: EpochCallback | None, run_eta: Callable[[float], float]) -> FoldOutcome:
         t_start = time.perf_counter()
-        torch.manual_seed(self.config.seed * 1000 + fold.index)
-        parts = assemble(self.resolved, self.input.signature, self.manifest, self.cache_dir)
         fold_dir = self.run_dir / f"fold{fold.index}"
         options = self.config.train
         num_classes = self.manifest.num_classes
-        trainer = FoldTrainer(
-            parts, options, seed=self.config.seed, fold=fold.index, run_dir=fold_dir,
-            stage_dir=self.stage_dir, stage_key=self.stage_keys(), cache_dir=self.cache_dir,
-            checkpoint_meta={"config": self.config.to_dict(), "options": self.resolved.options_dict(), "fold": fold.index},
-            device=self.device, log=self.log, progress=self.progress, run_eta=run_eta,
-        )
+        trainer = self.fold_trainer(fold.index, run_eta=run_eta)
         train_ids, val_ids, test_ids = (self._fold_ids(fold, s) for s in ("train", "val", "test"))
         if not train_ids or not test_ids:
             raise FerbenchError(f"fold {fold.index} has {len(train_ids)} readable training and {len(test_ids)} readable "
@@ -378,7 +425,9 @@ class Runner(RunPlan):
         train_loader = self.loader(train_ids, train=True, fold=fold.index)
         val_loader = self.loader(val_ids, train=False, fold=fold.index) if val_ids else None
         test_loader = self.loader(test_ids, train=False, fold=fold.index)
-        training = trainer.fit(train_loader, val_loader, resume=resume and not force, on_epoch_end=on_epoch_end)
+        stage_loader = self.loader(train_ids, train=True, fold=fold.index, shard=False) if self.world_size > 1 else None
+        training = trainer.fit(train_loader, val_loader, resume=resume and not force, on_epoch_end=on_epoch_end,
+                               stage_loader=stage_loader)
         t_eval = time.perf_counter()
         evaluation = trainer.evaluate(test_loader)
         eval_s = time.perf_counter() - t_eval
@@ -390,11 +439,11 @@ class Runner(RunPlan):
         metrics.update(self._component_metrics(trainer, FoldReport(fold.index, evaluation, self.manifest, training.history)))
         if options.identity_probe:
             metrics.update(self._identity_probe(trainer, fold.index))
-        png = save_confusion_png(
-            metrics["confusion"], self.manifest.classes, fold_dir / "confusion.png",
-            title=f"{self.combination} | {self.dataset_label} fold {fold.index}",
-        )
-        preds = self._write_predictions(fold_dir / "predictions.csv", evaluation)
+        png, preds = fold_dir / "confusion.png", fold_dir / "predictions.csv"
+        if self.rank == 0:
+            png = save_confusion_png(metrics["confusion"], self.manifest.classes, png,
+                                     title=f"{self.combination} | {self.dataset_label} fold {fold.index}")
+            preds = self._write_predictions(preds, evaluation)
         timings = {"stage_s": training.stage_s, "train_s": training.train_s, "eval_s": eval_s,
                    "wall_s": time.perf_counter() - t_start}
         record = FoldRecord(

@@ -6,11 +6,17 @@ checkpoint of epoch e reproduces the uninterrupted run exactly.
 Checkpoints are state_dicts plus the config, loaded with ``weights_only=True``;
 one that cannot be loaded is a :class:`~ferbench.errors.CheckpointError` line
 naming the file and the fix.
+
+On CUDA the step runs with bf16 autocast (``amp``), channels-last convolutions
+(``channels_last``), cuDNN autotuning (``cudnn_benchmark``) and, with
+``compile=true``, a compiled backbone and aggregator. Under torchrun the step
+runs inside DistributedDataParallel (:mod:`.distributed`): stages train on rank
+0 and are broadcast, evaluation is gathered from every rank, and only rank 0
+(``is_main``) writes checkpoints.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import pickle
 import time
@@ -24,17 +30,25 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ..components import Evaluation, StageContext
-from ..data.loading import EpochSampler, FERDataset, collate
+from ..components import Batch, Evaluation, StageContext
 from ..seeding import mix_seed
 from ..errors import CheckpointError, FerbenchError
 from ..fileio import atomic_torch_save
 from ..kinds import STAGE_KINDS
 from ..metrics import ClassificationMetrics, classification_metrics
 from ..options import stable_hash
+from ..timing import format_seconds
 from .assemble import Assembled
 from .config import TrainOptions
+from .distributed import all_reduce_sums, barrier, batch_share, broadcast_module, is_active, wrap_ddp
+from .evaluation import autocast, evaluate_model
+from .gpu_step import speed_up
+from .loaders import make_loader, set_epoch
 from .optim import make_criterion, make_optimizer, make_scheduler
+from .train_step import StepClock, StepTimes, TrainStep
+
+__all__ = ["FoldTrainer", "FoldTraining", "evaluate_model", "load_checkpoint", "make_loader", "metrics_of",
+           "resolve_device", "set_epoch", "stage_path", "format_seconds"]
 
 EpochCallback = Callable[[int, dict[str, float]], None]
 
@@ -53,27 +67,6 @@ def resolve_device(name: str) -> torch.device:
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise FerbenchError(f"--device {name}: MPS is not available on this host; use --device cpu (or auto)")
     return device
-
-
-def make_loader(
-    dataset: FERDataset, t: TrainOptions, *, train: bool, seed: int, num_classes: int, rank: int = 0, world_size: int = 1
-) -> DataLoader:
-    sampler = EpochSampler(
-        dataset.labels(),
-        t.batch_size,
-        shuffle=train,
-        seed=seed,
-        balanced=train and t.balanced_sampling,
-        num_classes=num_classes,
-        rank=rank,
-        world_size=world_size,
-    )
-    return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate, num_workers=t.num_workers)
-
-
-def set_epoch(loader: DataLoader, epoch: int) -> None:
-    loader.batch_sampler.set_epoch(epoch)
-    loader.dataset.set_epoch(epoch)
 
 
 def stage_path(stage_dir: Path, kind: str, stage: str, component_key: str, stage_key: str, fold: int) -> Path:
@@ -113,57 +106,9 @@ def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict[str,
     return state
 
 
-def format_seconds(seconds: float) -> str:
-    """``75`` -> ``"1m15s"``, ``3725`` -> ``"1h02m"``."""
-    s = int(round(max(seconds, 0)))
-    if s >= 3600:
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-    if s >= 60:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s}s"
-
-
 def metrics_of(evaluation: Evaluation, num_classes: int) -> ClassificationMetrics:
     """WAR, UAR, macro-F1 and the confusion matrix of an evaluation."""
     return classification_metrics(evaluation.labels, evaluation.predictions, num_classes)
-
-
-def _autocast(amp: bool):
-    return torch.autocast("cuda", dtype=torch.bfloat16) if amp else contextlib.nullcontext()
-
-
-@torch.no_grad()
-def evaluate_model(model: nn.Module, loader: DataLoader, *, device: torch.device, amp: bool = False,
-                   embeddings: bool = False) -> Evaluation:
-    """Predictions of ``model`` on ``loader`` (eval mode, no augmentation).
-
-    Keeps the aggregator's extras, the inputs' ``frame_index`` when they report it,
-    and (``embeddings=True``) the video embeddings z. ``amp``: bf16 autocast (CUDA).
-    """
-    model.eval()
-    probs, labels, indices, frames, embs = [], [], [], [], []
-    extras: dict[str, list[np.ndarray]] = {}
-    for batch in loader:
-        batch = batch.to(device)
-        with _autocast(amp):
-            out = model(batch.x, batch.side)
-        probs.append(out.logits.float().softmax(1).cpu().numpy())
-        labels.append(batch.label.cpu().numpy())
-        indices.append(batch.index.cpu().numpy())
-        if "frame_index" in batch.side:
-            frames.append(batch.side["frame_index"].long().cpu().numpy())
-        if embeddings:
-            embs.append(out.embedding.float().cpu().numpy())
-        for k, v in out.extras.items():
-            extras.setdefault(k, []).append(v.float().cpu().numpy())
-    return Evaluation(
-        probs=np.concatenate(probs),
-        labels=np.concatenate(labels),
-        indices=np.concatenate(indices),
-        extras={k: np.concatenate(v) for k, v in extras.items()},
-        frame_index=np.concatenate(frames) if frames and len(frames) == len(probs) else None,
-        embeddings=np.concatenate(embs) if embs else None,
-    )
 
 
 @dataclasses.dataclass
@@ -181,7 +126,10 @@ class FoldTrainer:
     """Trains one fold's model; owns its checkpoints under ``run_dir``.
 
     ``run_eta``, when given, maps the fold's remaining seconds to the whole run's
-    remaining seconds; both are printed with every epoch line.
+    remaining seconds; both are printed with every epoch line. ``is_main``: this
+    process writes checkpoints and trains stages (rank 0 under torchrun).
+    ``profile``: synchronise CUDA around each part of a step so :attr:`step_times`
+    splits GPU time exactly (slower; CPU timings are exact either way).
     """
 
     def __init__(
@@ -200,6 +148,8 @@ class FoldTrainer:
         log: Callable[[str], None] = print,
         progress: bool = True,
         run_eta: Callable[[float], float] | None = None,
+        is_main: bool = True,
+        profile: bool = False,
     ) -> None:
         self.parts = parts
         self.options = train_options
@@ -210,6 +160,7 @@ class FoldTrainer:
         self.device = device
         self.log, self.progress = log, progress
         self.run_eta = run_eta
+        self.is_main, self.profile = is_main, profile
         self.model = parts.model.to(device)
         self.auxiliary: dict[str, nn.Module] = {k: m.to(device) for k, m in parts.auxiliary.items()}
         self.criterion = make_criterion(train_options)
@@ -220,8 +171,25 @@ class FoldTrainer:
         self.optimizer = make_optimizer(trainable, train_options)
         self.scheduler = make_scheduler(self.optimizer, train_options)
         self.amp = train_options.amp and device.type == "cuda"
+        speed_up(self.model, train_options, device)
+        self.step = TrainStep(
+            self.model,
+            {k: m for k, m in self.auxiliary.items() if hasattr(m, "losses")},
+            [m for m in self.auxiliary.values() if hasattr(m, "weights")],
+            self.criterion,
+        )
+        self._step_runner: nn.Module | None = None
+        #: where the last :meth:`fit` spent its training steps' time
+        self.step_times = StepTimes()
 
     # ------------------------------------------------------------- internals
+    @property
+    def step_runner(self) -> nn.Module:
+        """The training step, inside DistributedDataParallel under torchrun (wrapped after the stages)."""
+        if self._step_runner is None:
+            self._step_runner = wrap_ddp(self.step, self.device)
+        return self._step_runner
+
     def _state(self, epoch: int, history: list[dict[str, float]], best: dict[str, Any]) -> dict[str, Any]:
         return {
             "model": self.model.state_dict(),
@@ -236,7 +204,8 @@ class FoldTrainer:
 
     def _save(self, name: str, state: dict[str, Any]) -> Path:
         path = self.run_dir / name
-        atomic_torch_save(state, path)
+        if self.is_main:
+            atomic_torch_save(state, path)
         return path
 
     def _components(self) -> list[tuple[str, nn.Module]]:
@@ -245,76 +214,102 @@ class FoldTrainer:
         return [(kind, modules[kind]) for kind in STAGE_KINDS if kind in modules]
 
     def _run_stages(self, train_loader: DataLoader) -> None:
+        """Train (or load from the stage cache) every declared stage; under torchrun rank 0 does it
+        and the other ranks receive the weights."""
         for kind, component in self._components():
             for stage in component.stages() if hasattr(component, "stages") else []:
-                path = stage_path(self.stage_dir, kind, stage.name, self.stage_key[kind], stage.key, self.fold)
-                if path.is_file():
-                    try:
-                        state = torch.load(path, map_location=self.device, weights_only=True)
-                        stage.module.load_state_dict(state)
-                        self.log(f"fold {self.fold}: stage {kind}/{stage.name} loaded from cache")
-                        continue
-                    except Exception as err:  # noqa: BLE001 - a torn or stale cache file is retrained
-                        self.log(f"fold {self.fold}: cached stage {path} is unreadable ({type(err).__name__}); "
-                                 "training it again")
-                self.log(f"fold {self.fold}: stage {kind}/{stage.name} training")
-                torch.manual_seed(mix_seed(self.seed, self.fold, 7919))
-                stage.train(StageContext(train_loader, self.device, self.model, self.seed, self.log,
-                                         fold=self.fold, cache_dir=self.cache_dir))
-                atomic_torch_save(stage.module.state_dict(), path)
+                if self.is_main:
+                    self._run_stage(kind, stage, train_loader)
+                broadcast_module(stage.module)
+
+    def _run_stage(self, kind: str, stage, train_loader: DataLoader) -> None:
+        path = stage_path(self.stage_dir, kind, stage.name, self.stage_key[kind], stage.key, self.fold)
+        if path.is_file():
+            try:
+                state = torch.load(path, map_location=self.device, weights_only=True)
+                stage.module.load_state_dict(state)
+                self.log(f"fold {self.fold}: stage {kind}/{stage.name} loaded from cache")
+                return
+            except Exception as err:  # noqa: BLE001 - a torn or stale cache file is retrained
+                self.log(f"fold {self.fold}: cached stage {path} is unreadable ({type(err).__name__}); "
+                         "training it again")
+        self.log(f"fold {self.fold}: stage {kind}/{stage.name} training")
+        t0 = time.perf_counter()
+        torch.manual_seed(mix_seed(self.seed, self.fold, 7919))
+        stage.train(StageContext(train_loader, self.device, self.model, self.seed, self.log,
+                                 fold=self.fold, cache_dir=self.cache_dir))
+        atomic_torch_save(stage.module.state_dict(), path)
+        self.log(f"fold {self.fold}: stage {kind}/{stage.name} trained in {format_seconds(time.perf_counter() - t0)}")
 
     def _train_epoch(self, loader: DataLoader, epoch: int) -> dict[str, float]:
         self.model.train()
         for module in self.auxiliary.values():
             module.train()
-        losses = [m for m in self.auxiliary.values() if hasattr(m, "losses")]
-        weighters = [m for m in self.auxiliary.values() if hasattr(m, "weights")]
-        total, correct, n, weight_sum = 0.0, 0, 0, 0.0
-        extra_sums: dict[str, float] = {}
+        runner = self.step_runner
+        runner.train()
+        # running sums stay on the device (no synchronisation per step): loss*B, correct, n, kept weight
+        total = torch.zeros((), dtype=torch.float64, device=self.device)
+        correct = torch.zeros((), dtype=torch.int64, device=self.device)
+        weight_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        n = 0
+        extra_sums: dict[str, torch.Tensor] = {}
         bar = tqdm(loader, desc=f"fold {self.fold} epoch {epoch + 1}/{self.options.epochs}", leave=False,
                    disable=not self.progress)
-        for batch in bar:
+        clock = StepClock(self.step_times, self.device, self.profile)
+        for step, batch in enumerate(bar):
             batch = batch.to(self.device)
-            with _autocast(self.amp):
-                out = self.model(batch.x, batch.side)
-                per_sample = self.model.aggregator.classification_loss(out, batch.label)
-                if per_sample is None:
-                    per_sample = self.criterion(out.logits, batch.label)
-                weights = torch.ones_like(per_sample)
-                with torch.no_grad():
-                    for module in weighters:
-                        weights = weights * module.weights(batch, out, self.model).to(per_sample.dtype)
-                loss = (weights * per_sample).mean()
-                extras: dict[str, torch.Tensor] = {}
-                for module in losses:
-                    extras.update(module.losses(batch, out, epoch))
-                for v in extras.values():
-                    loss = loss + v
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if self.options.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(
-                    [p for g in self.optimizer.param_groups for p in g["params"]], self.options.grad_clip
-                )
-            self.optimizer.step()
+            clock.lap("data")
+            loss, logits, weights, extras = self.train_step(batch, epoch, clock=clock)
             b = len(batch)
-            total += float(loss.detach()) * b
-            correct += int((out.logits.argmax(1) == batch.label).sum())
+            total += loss.double() * b
+            correct += (logits.argmax(1) == batch.label).sum()
             n += b
-            weight_sum += float(weights.sum())
+            weight_sum += weights.sum().double()
             for k, v in extras.items():
-                extra_sums[k] = extra_sums.get(k, 0.0) + float(v.detach()) * b
-            bar.set_postfix(loss=f"{total / n:.3f}", acc=f"{100 * correct / n:.1f}")
-        stats = {"loss": total / max(n, 1), "train_acc": 100.0 * correct / max(n, 1), "kept": weight_sum / max(n, 1)}
-        stats.update({f"loss_{k}": v / max(n, 1) for k, v in extra_sums.items()})
+                extra_sums[k] = extra_sums.get(k, 0.0) + v.double() * b
+            if self.progress and step % 10 == 0:
+                bar.set_postfix(loss=f"{float(total) / n:.3f}", acc=f"{100 * int(correct) / n:.1f}")
+        keys = list(extra_sums)  # the same order on every rank
+        sums = all_reduce_sums([float(total), float(correct), float(n), float(weight_sum),
+                                *(float(extra_sums[k]) for k in keys)], self.device)
+        total_f, correct_f, n_f, weight_f = sums[:4]
+        n_f = max(n_f, 1)
+        stats = {"loss": total_f / n_f, "train_acc": 100.0 * correct_f / n_f, "kept": weight_f / n_f}
+        stats.update({f"loss_{k}": v / n_f for k, v in zip(keys, sums[4:])})
         for module in self.auxiliary.values():
             if hasattr(module, "epoch_stats"):
                 stats.update(module.epoch_stats())
         return stats
 
+    def train_step(self, batch: Batch, epoch: int = 0, *, clock: StepClock | None = None
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        """One optimisation step on ``batch`` (already on the device): forward with the run's losses
+        (DistributedDataParallel under torchrun), backward, gradient clipping, optimiser step.
+
+        Returns the detached loss, logits [B, K], selector weights [B] and extra losses.
+        ``clock`` marks the end of the forward and of the backward part.
+        """
+        runner = self.step_runner
+        with autocast(self.amp):
+            loss, logits, weights, extras = runner(batch, epoch)
+        if clock is not None:
+            clock.lap("forward")
+        self.optimizer.zero_grad(set_to_none=True)
+        (loss * batch_share(len(batch), self.device) if runner is not self.step else loss).backward()
+        if self.options.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(
+                [p for g in self.optimizer.param_groups for p in g["params"]], self.options.grad_clip
+            )
+        self.optimizer.step()
+        if clock is not None:
+            clock.lap("backward")
+        return loss.detach(), logits.detach(), weights.detach(), {k: v.detach() for k, v in extras.items()}
+
     def evaluate(self, loader: DataLoader, *, embeddings: bool = False) -> Evaluation:
-        """Predictions of the current model on ``loader``; see :func:`evaluate_model`."""
-        return evaluate_model(self.model, loader, device=self.device, amp=self.amp, embeddings=embeddings)
+        """Predictions of the current model on ``loader`` (gathered from every rank under torchrun);
+        see :func:`~ferbench.engine.evaluation.evaluate_model`."""
+        return evaluate_model(self.model, loader, device=self.device, amp=self.amp, embeddings=embeddings,
+                              gather=is_active())
 
     def _log_epoch(self, epoch: int, stats: dict[str, float], epoch_s: list[float]) -> None:
         left = self.options.epochs - epoch - 1
@@ -345,10 +340,16 @@ class FoldTrainer:
         *,
         resume: bool = False,
         on_epoch_end: EpochCallback | None = None,
+        stage_loader: DataLoader | None = None,
     ) -> FoldTraining:
         """Train all epochs (continuing from ``last.pt`` when ``resume``) and load
-        the state to score: the last epoch, or the best validation epoch."""
+        the state to score: the last epoch, or the best validation epoch.
+
+        ``stage_loader``: what stages train on (default ``train_loader``; under torchrun the
+        unsharded training set, as rank 0 trains them alone).
+        """
         start_epoch, history, best = 0, [], {"epoch": -1, "score": -1.0}
+        self.step_times = StepTimes()
         last = self.run_dir / "last.pt"
         if resume and last.is_file():
             state = load_checkpoint(last, self.device)
@@ -361,7 +362,7 @@ class FoldTrainer:
             self.log(f"fold {self.fold}: resuming after epoch {start_epoch}")
         t0 = time.perf_counter()
         if start_epoch < self.options.epochs:
-            self._run_stages(train_loader)
+            self._run_stages(stage_loader if stage_loader is not None else train_loader)
         stage_s = time.perf_counter() - t0
         epoch_s: list[float] = []
         for epoch in range(start_epoch, self.options.epochs):
@@ -389,7 +390,9 @@ class FoldTrainer:
                 on_epoch_end(epoch, stats)
         train_s = time.perf_counter() - t0 - stage_s
         if self.options.select == "best-val" and best["epoch"] >= 0:
+            barrier()  # rank 0 has written best.pt
             state = load_checkpoint(self.run_dir / "best.pt", self.device)
             self.model.load_state_dict(state["model"])
             return FoldTraining("best-val", best["epoch"] + 1, history, train_s, stage_s)
         return FoldTraining("last", self.options.epochs, history, train_s, stage_s)
+

@@ -73,7 +73,7 @@ def train_gan(gen: Generator, ctx: StageContext, o: RelGANOptions, num_expressio
         if (step + 1) % o.log_every == 0 or step + 1 == o.steps:
             last = {k: v / count for k, v in sums.items()}
             ctx.log(
-                f"relgan step {step + 1}/{o.steps} ({time.perf_counter() - t0:.0f}s): "
+                f"relgan step {step + 1}/{o.steps} ({time.perf_counter() - t0:.0f}s, {ctx.eta(step + 1, o.steps)}): "
                 + " ".join(f"{k} {v:.4g}" for k, v in last.items())
             )
             sums, count = {}, 0

@@ -153,7 +153,8 @@ def train_stage1(ae: AsymmetricAutoencoder, ctx: StageContext, o: SNAOptions) ->
             opt.step()
             total, n = total + loss.item() * len(x), n + len(x)
         sched.step()
-        ctx.log(f"sna autoencoder stage 1 epoch {epoch + 1}/{o.ae_epochs}: Loss_AE {total / max(n, 1):.4f}")
+        ctx.log(f"sna autoencoder stage 1 epoch {epoch + 1}/{o.ae_epochs}: Loss_AE {total / max(n, 1):.4f} | "
+                f"{ctx.eta(epoch + 1, o.ae_epochs + o.refine_epochs + o.perceptual_epochs)}")
 
 
 def train_stage2(ae: AsymmetricAutoencoder, ctx: StageContext, o: SNAOptions, features: FeatureFn | None, signature: InputSignature) -> None:
@@ -196,7 +197,8 @@ def train_stage2(ae: AsymmetricAutoencoder, ctx: StageContext, o: SNAOptions, fe
             sums["rec"] += rec.item() * len(x)
         ctx.log(
             f"sna autoencoder stage 2 epoch {epoch + 1}/{o.refine_epochs}: Loss_G {sums['G'] / max(n, 1):.4f} "
-            f"Loss_Rec {sums['rec'] / max(n, 1):.4f} Loss_D {sums['D'] / max(n, 1):.4f}"
+            f"Loss_Rec {sums['rec'] / max(n, 1):.4f} Loss_D {sums['D'] / max(n, 1):.4f} | "
+            f"{ctx.eta(o.ae_epochs + o.perceptual_epochs + epoch + 1, o.ae_epochs + o.perceptual_epochs + o.refine_epochs)}"
         )
 
 

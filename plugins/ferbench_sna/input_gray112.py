@@ -59,6 +59,10 @@ class Gray112Input:
     def cache_key(self) -> str:
         return stable_hash({"size": self.options.size, "gray": "bt601", "v": 1})
 
+    def loaded_bytes(self, num_frames: int) -> int:
+        """``load()`` keeps every frame: uint8 [N, 1, S, S] plus the apex index."""
+        return num_frames * self.options.size**2 + 8
+
     def load(self, sample: Sample) -> dict[str, torch.Tensor]:
         s = self.options.size
         rgb = torch.from_numpy(read_frames(sample.path, size=(s, s))).float()  # [N, S, S, 3]
