@@ -127,7 +127,8 @@ def predict_once(bundle: Path, video: Path, every: int, threads: int, min_face: 
 def crop_quality(bundle: Path, video: Path, every: int, seconds: float, min_face: int) -> float:
     """Mean IoU of the crop boxes with detection every ``every`` frames vs every frame."""
     import ferbench
-    from ferbench.prepare.faces import FaceDetector, box_iou
+    from ferbench.prepare.faces import FaceDetector
+    from ferbench.prepare.tracker import box_iou
     from ferbench.predict.face_track import ChunkedFaceTracker
     from ferbench.predict.media import decode_chunks
 

@@ -30,7 +30,6 @@ from torch.utils.data import Dataset, Sampler, get_worker_info
 from ..components import Batch, InputRepresentation
 from ..errors import FerbenchError, SampleReadError
 from ..seeding import mix_seed
-from ..options import stable_hash
 from .disk_cache import LAYOUT_SUFFIX, CacheInfo, DiskCache
 from .manifest import Sample
 from .media_probe import check_media

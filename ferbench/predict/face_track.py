@@ -28,7 +28,8 @@ import numpy as np
 
 from ..prepare.align import align_frame
 from ..prepare.cleanup import fill_gaps, fill_short_gaps, smooth
-from ..prepare.faces import FaceDetector, box_iou
+from ..prepare.faces import FaceDetector
+from ..prepare.tracker import box_iou
 
 
 def _nan_track(n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from .tracker import FrameFaces, box_iou, follow  # noqa: F401 - box_iou re-exported for callers of this module
+from .tracker import FrameFaces, follow
 
 #: frames per MTCNN batch (all frames of one item have the same size)
 BATCH = 16
