@@ -32,6 +32,7 @@ import re
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -139,12 +140,17 @@ def measure(label: str, args: argparse.Namespace, registry: Registry, cache_dir:
     train = {"epochs": 1, "device": args.device, **dict(kv.split("=", 1) for kv in args.train_opt)}
     if args.batch_size:
         train["batch_size"] = args.batch_size
-    make = lambda extra: make_config(components, options, {**train, **extra}, cache_dir=str(cache_dir),  # noqa: E731
-                                     output_dir=str(out_dir), folds=(0,))
-    quiet = lambda line: None  # noqa: E731
-    runner = Runner(make({}), registry, progress=False, log=quiet)
-    cold = Runner(make({"cache": "none", "cache_mem": "0"}), registry, progress=False, log=quiet)
-    device, t = runner.device, runner.config.train
+
+    def config_with(extra_train: dict) -> Any:
+        return make_config(components, options, {**train, **extra_train}, cache_dir=str(cache_dir),
+                           output_dir=str(out_dir), folds=(0,))
+
+    def quiet(line: str) -> None:
+        pass
+
+    runner = Runner(config_with({}), registry, progress=False, log=quiet)
+    cold = Runner(config_with({"cache": "none", "cache_mem": "0"}), registry, progress=False, log=quiet)
+    device, train_opts = runner.device, runner.config.train
     fold = runner.folds[0]
     train_ids, test_ids = list(fold.train), list(fold.test)
     t0 = time.perf_counter()
@@ -174,10 +180,10 @@ def measure(label: str, args: argparse.Namespace, registry: Registry, cache_dir:
     evaluation = evaluate_model(model, clips_loader, device=device, amp=trainer.amp)
     _sync(device)
     d_pipe = len(evaluation.labels) / (time.perf_counter() - t0)
-    return {"combo": runner.combination, "batch": t.batch_size, "eval_batch": eval_batch_size(t, device),
+    return {"combo": runner.combination, "batch": train_opts.batch_size, "eval_batch": eval_batch_size(train_opts, device),
             "frames": runner.input.signature.frames, "decode_clips_s": len(train_ids + test_ids) / decode_s,
             "a": a, "b": b, "c": c, "d_model": d_model, "d_pipe": d_pipe,
-            "workers": resolve_workers(t.num_workers, device=device), "device": device}
+            "workers": resolve_workers(train_opts.num_workers, device=device), "device": device}
 
 
 def main() -> None:

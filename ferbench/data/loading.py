@@ -1,4 +1,4 @@
-"""From manifest samples to :class:`~ferbench.components.Batch` objects.
+"""From manifest samples to :class:`~ferbench.data.batch.Batch` objects.
 
 * :class:`InputCache` gives each sample's ``InputRepresentation.load`` output.
   With ``mode="disk"`` (the default) it is decoded once into a memory-mappable
@@ -27,9 +27,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler, get_worker_info
 
-from ..components import Batch, InputRepresentation
 from ..errors import FerbenchError, SampleReadError
 from ..seeding import mix_seed
+from .batch import Batch, InputRepresentation
 from .disk_cache import LAYOUT_SUFFIX, CacheInfo, DiskCache
 from .manifest import Sample
 from .media_probe import check_media

@@ -56,16 +56,16 @@ def resolve_workers(num_workers: int | str, *, processes_per_node: int = 1, devi
     return max(0, min(MAX_AUTO_WORKERS, (cores - 2) // 4 // procs))
 
 
-def eval_batch_size(t: TrainOptions, device: torch.device | None) -> int:
+def eval_batch_size(train_opts: TrainOptions, device: torch.device | None) -> int:
     """Evaluation batch size: ``eval_batch_size``, or batch_size (CPU) / 4 x batch_size (CUDA)."""
-    if t.eval_batch_size:
-        return t.eval_batch_size
-    return t.batch_size * (4 if device is not None and device.type == "cuda" else 1)
+    if train_opts.eval_batch_size:
+        return train_opts.eval_batch_size
+    return train_opts.batch_size * (4 if device is not None and device.type == "cuda" else 1)
 
 
 def make_loader(
     dataset: FERDataset,
-    t: TrainOptions,
+    train_opts: TrainOptions,
     *,
     train: bool,
     seed: int,
@@ -78,7 +78,7 @@ def make_loader(
 ) -> DataLoader | DeviceLoader:
     """A loader of :class:`~ferbench.components.Batch` objects.
 
-    Training: ``t.batch_size`` per step, shuffled (class-balanced with ``balanced_sampling``),
+    Training: ``train_opts.batch_size`` per step, shuffled (class-balanced with ``balanced_sampling``),
     every batch split between the ranks. Evaluation: :func:`eval_batch_size`, in order, whole
     batches dealt to the ranks. ``device``: where batches go (pinned memory for CUDA).
     ``compact`` (default: whenever the input supports it): the dataset hands over uint8 ``x``
@@ -86,19 +86,19 @@ def make_loader(
     """
     sampler = EpochSampler(
         dataset.labels(),
-        t.batch_size if train else eval_batch_size(t, device),
+        train_opts.batch_size if train else eval_batch_size(train_opts, device),
         shuffle=train,
         seed=seed,
-        balanced=train and t.balanced_sampling,
+        balanced=train and train_opts.balanced_sampling,
         num_classes=num_classes,
         rank=rank,
         world_size=world_size,
         even=train,
     )
-    workers = resolve_workers(t.num_workers, processes_per_node=processes_per_node or world_size, device=device)
+    workers = resolve_workers(train_opts.num_workers, processes_per_node=processes_per_node or world_size, device=device)
     extra = {}
     if workers > 0:
-        extra = {"persistent_workers": True, "prefetch_factor": t.prefetch,
+        extra = {"persistent_workers": True, "prefetch_factor": train_opts.prefetch,
                  "worker_init_fn": split_worker_memory if train else no_worker_memory}
     if compact is None:
         compact = True

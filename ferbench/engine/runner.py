@@ -224,10 +224,10 @@ class Runner(RunPlan):
         self.log = log
         self.progress = progress
         self.rank, self.world_size = rank, world_size
-        t = config.train
+        train_opts = config.train
         self.cache = InputCache(
             self.cache_dir / "inputs" / self.manifest.dataset, config.choice("input").name, self.input, log=self.log,
-            mode=t.cache, memory_bytes=memory_budget(t.cache_mem, mode=t.cache) // max(self.local_world_size, 1),
+            mode=train_opts.cache, memory_bytes=memory_budget(train_opts.cache_mem, mode=train_opts.cache) // max(self.local_world_size, 1),
             info=CacheInfo("inputs", self.manifest.dataset, config.choice("input").name,
                            self._non_default_options("input"), self.input.cache_key()),
         )
