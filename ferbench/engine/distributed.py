@@ -85,6 +85,9 @@ def process_group(ctx: DistContext, device: torch.device) -> Iterator[None]:
                             timeout=datetime.timedelta(minutes=minutes))
     try:
         yield
+        # every rank leaves together: a rank that tore its gloo connections down while a peer was still
+        # in its last collective made that peer abort ("terminate called without an active exception")
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
