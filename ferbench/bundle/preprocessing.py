@@ -22,7 +22,7 @@ from ..prepare.options import FACE_TRACK_DOC, FaceTrackOptions
 
 #: SynthFER frames show the face at about this margin (frame side / side of the MTCNN box):
 #: the median over synthetic-tiny (64 px) and synthetic (112 px) clips is 1.46-1.52
-#: (tests/test_bundle_preprocessing.py measures it again).
+#: (tests/core/test_bundle_preprocessing.py measures it again).
 SYNTHFER_MARGIN = 1.5
 
 #: frames per window when the training media's length is unknown

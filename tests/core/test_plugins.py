@@ -7,7 +7,6 @@ import inspect
 import re
 import sys
 import types
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +17,9 @@ from ferbench.hookspecs import hookimpl
 from ferbench.options import NoOptions
 from ferbench.plugins import ENTRY_POINT_GROUP, Registry
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+from repo import ROOT
+
+DOCS = ROOT / "docs"
 
 
 def _ep(name: str, module: str) -> md.EntryPoint:

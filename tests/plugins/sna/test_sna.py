@@ -24,6 +24,8 @@ from ferbench_sna.reported import reported_results
 from ferbench_sna.selector import SNASelector, neighbourhood_mask, symmetric_kl
 from ferbench_sna.selector_options import SNAOptions, parse_threshold
 
+from repo import ROOT
+
 SIG112 = InputSignature(channels=1, frames=1, height=112, width=112)
 
 
@@ -231,12 +233,11 @@ def test_gray112_window_and_reported_rows(registry):
     assert {r.dataset for r in rows} == {"affectnet", "ckplus", "oulu"}
     assert [(r.method, r.value) for r in rows] == [(r.method, r.value) for r in reported_results()]
     # the registry resolves the rows (issue 19): sna.toml's run lands on the Ours(BT) row, Ours(T) on no run
-    from pathlib import Path
-
+    
     from ferbench.engine.assemble import resolve
     from ferbench.engine.config import config_from_dict, load_config_file
 
-    toml = Path(__file__).resolve().parents[1] / "plugins" / "ferbench_sna" / "sna.toml"
+    toml = ROOT / "plugins" / "ferbench_sna" / "sna.toml"
     config = config_from_dict(load_config_file(toml))
     by = {r.method: r.combination for r in rows}
     assert by["Ours(BT)"] == resolve(config, registry).combination and by["Ours(T)"].endswith(",threshold=T]")

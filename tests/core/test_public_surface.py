@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from repo import ROOT
+
 OUTSIDE_CORE = ("plugins", "benchmarks", "examples")
 
 

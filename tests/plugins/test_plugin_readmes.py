@@ -4,11 +4,12 @@ the official code and ferbench's default, and covers the six areas where reprodu
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
+from repo import ROOT
+
+PLUGINS = ROOT / "plugins"
 READMES = sorted(PLUGINS.glob("ferbench_*/README.md"))
 COLUMNS = ["item", "paper (section, equation, table)", "official code (file:line, where public)", "ferbench default",
            "why it differs"]

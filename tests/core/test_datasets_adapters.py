@@ -1,6 +1,6 @@
 """Real-dataset adapters on tiny fixtures in each official layout, built from SynthFER faces.
 
-The builders here (``write_afew`` ...) are also used by tests/test_prepare.py.
+The builders here (``write_afew`` ...) are also used by tests/core/test_prepare.py.
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ from ferbench_relgan.networks import Decoder, Discriminator, Encoder, Generator,
 from ferbench_relgan.options import EncoderOptions, RelGANOptions
 from ferbench_relgan.pairs import PairSampler, View, apex_window, augment, random_views
 
+from repo import ROOT
+
 
 def _convs(module):
     return [m for m in module.modules() if isinstance(m, torch.nn.Conv2d)]
@@ -224,12 +226,11 @@ def test_rgb_peak_draws_from_the_apex_window(registry, tmp_path):
 
 
 def test_run_file_is_the_papers_recipe(registry):
-    from pathlib import Path
-
+    
     from ferbench.engine.assemble import resolve
     from ferbench.engine.config import config_from_dict, load_config_file
 
-    toml = Path(__file__).resolve().parents[1] / "plugins" / "ferbench_relgan" / "relgan.toml"
+    toml = ROOT / "plugins" / "ferbench_relgan" / "relgan.toml"
     config = config_from_dict(load_config_file(toml))
     t = config.train
     assert (t.epochs, t.batch_size, t.optimizer, t.lr, t.grad_clip) == (50, 64, "adam", 1e-4, 0.0)

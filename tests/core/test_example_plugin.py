@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import sys
-from pathlib import Path
 
 from ferbench.engine.config import make_config
 from ferbench.engine.runner import Runner
 from ferbench.plugins import ENTRY_POINT_GROUP, Registry
 from ferbench.testing import check_component
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ferbench-example-plugin"
+from repo import ROOT
+
+EXAMPLE = ROOT / "examples" / "ferbench-example-plugin"
 
 
 def _example_entry_point() -> md.EntryPoint:

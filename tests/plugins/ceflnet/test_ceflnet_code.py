@@ -21,6 +21,8 @@ from ferbench.errors import IncompatibleCombinationError, OptionError
 from ferbench.testing import check_component
 from ferbench_ceflnet.aggregator import EIANOptions, build_eian
 
+from repo import ROOT
+
 D, K = 512, 7  # the official d_model and its hard-coded 7 classes (Model.py:95, 132)
 
 #: official head (everything after the ResNet-18 trunk) -> shape, models/Model.py
@@ -188,11 +190,10 @@ def test_code_schedule_is_the_official_warmup_dampened_cosine():
 
 
 def test_code_run_file(registry):
-    from pathlib import Path
-
+    
     from ferbench.engine.assemble import resolve
 
-    toml = Path(__file__).resolve().parents[1] / "plugins" / "ferbench_ceflnet" / "ceflnet-code.toml"
+    toml = ROOT / "plugins" / "ferbench_ceflnet" / "ceflnet-code.toml"
     config = config_from_dict(load_config_file(toml))
     t = config.train
     assert (t.optimizer, t.lr, t.weight_decay, t.warmup_epochs, t.cosine_period, t.epochs) == ("adam", 1e-4, 1e-4, 10, 160, 120)

@@ -20,6 +20,8 @@ from ferbench.prepare.encode import write_h264
 from ferbench.prepare.cleanup import fill_gaps, smooth
 from test_datasets_adapters import AFEW_FOLDERS, synth_faces, write_afew, write_images, write_video
 
+from repo import ROOT
+
 
 @pytest.fixture(scope="module")
 def detector():
@@ -231,7 +233,7 @@ def test_too_few_face_frames_fail_and_a_face_that_leaves_is_cut_not_cropped_on_b
 
 
 def test_docs_say_boxes_are_in_source_pixels():
-    text = (Path(__file__).parents[1] / "docs" / "datasets.md").read_text()
+    text = (ROOT / "docs" / "datasets.md").read_text()
     assert "`boxes` [N, 4] in crop" not in text and "| `boxes` | [N, 4] | source pixels (of the raw frame)" in text
 
 

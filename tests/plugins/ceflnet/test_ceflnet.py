@@ -17,6 +17,8 @@ from ferbench_ceflnet.cfe import LocalGlobalRelation, SelfAttentionLearning
 from ferbench_ceflnet.eian import EmotionalIntensityActivation, emotion_rich_clip, eq11_loss
 from ferbench_ceflnet.plots import plot_activation_map
 
+from repo import ROOT
+
 
 @pytest.mark.parametrize("switches", [{"sal": False}, {"lrl": False}, {"eian": False}, {"loss": "ce"}])
 def test_ablation_variants_conform(switches):
@@ -192,13 +194,12 @@ def test_activation_map_png(tmp_path):
 
 
 def test_run_file_and_reported_rows_share_the_paper_combination(registry):
-    from pathlib import Path
-
+    
     from ferbench.engine.assemble import combination_label, resolve
     from ferbench.engine.config import config_from_dict, load_config_file
     from ferbench_ceflnet.reported import FULL, combination
 
-    toml = Path(__file__).resolve().parents[1] / "plugins" / "ferbench_ceflnet" / "ceflnet.toml"
+    toml = ROOT / "plugins" / "ferbench_ceflnet" / "ceflnet.toml"
     config = config_from_dict(load_config_file(toml))
     t = config.train
     assert (t.optimizer, t.lr, t.weight_decay, t.schedule, t.batch_size, t.epochs) == ("adam", 1e-4, 1e-4, "cosine", 8, 120)

@@ -14,7 +14,8 @@ from ferbench.results import ResultsStore
 from ferbench.sweep import RunJob, check_sweep, load_sweep, parse_sweep, run_job
 from ferbench.sweep.jobs import RecordFiles, read_record_files
 
-ROOT = Path(__file__).resolve().parents[1]
+from repo import ROOT
+
 TINY_GRID = ROOT / "examples" / "sweeps" / "tiny-grid.toml"
 
 
