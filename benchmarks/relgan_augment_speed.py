@@ -13,28 +13,8 @@ import argparse
 import time
 
 import torch
-import torch.nn.functional as F
-from torchvision.transforms import InterpolationMode
-from torchvision.transforms.v2 import functional as TF
 
-from ferbench_relgan.pairs import augment, random_views
-
-
-def augment_per_image(x: torch.Tensor, size: int, views) -> torch.Tensor:
-    """The previous ``augment``: crop, rotate and flip image by image."""
-    m = size // 32
-    big = F.interpolate(x.float(), size=(size + 2 * m, size + 2 * m), mode="bilinear", align_corners=False, antialias=True)
-    offsets = {"center": (m, m), "tl": (0, 0), "tr": (0, 2 * m), "bl": (2 * m, 0), "br": (2 * m, 2 * m)}
-    out = []
-    for img, v in zip(big, views):
-        top, left = offsets[v.crop]
-        img = img[:, top : top + size, left : left + size]
-        if v.angle:
-            img = TF.rotate(img, v.angle, interpolation=InterpolationMode.BILINEAR)
-        if v.flip:
-            img = TF.horizontal_flip(img)
-        out.append(img)
-    return torch.stack(out)
+from ferbench_relgan.pairs import augment, augment_per_image, random_views
 
 
 def timed(fn, x, views, repeats: int) -> tuple[float, float, list[torch.Tensor]]:

@@ -40,18 +40,13 @@ a scale is ``seeds``, optional ``folds``, ``config`` (a layer for every arm) and
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..engine.config import merge_config_dicts
+from ..engine.config import merge_config_dicts, read_toml
 from ..errors import ConfigError
 from .model import Arm, Claim, Scale
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 _CLAIM_KEYS = {"name", "statement", "source", "paper_effect", "metric", "direction", "min_effect", "synthetic", "real",
                "base", "baseline_metric", "arms", "scales"}
@@ -108,10 +103,7 @@ def load_claims(path: str | Path) -> list[Claim]:
         ConfigError: one line naming the file, the claim and the problem.
     """
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise ConfigError(f"claims file {path}: {err}") from None
+    raw = read_toml(path, "claims file")
     paper = str(raw.get("paper", ""))
     recipe = raw.get("recipe", {})
     datasets = raw.get("datasets", {})

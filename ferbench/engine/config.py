@@ -416,16 +416,24 @@ def config_dict_from_record(config: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def load_config_file(path: str | Path) -> dict[str, Any]:
-    """Read and check a TOML run file; returns its config dict."""
+def read_toml(path: str | Path, what: str) -> dict[str, Any]:
+    """The table of a TOML file; ``what`` names the file in errors (``"config file"``).
+
+    Raises:
+        ConfigError: ``<what> not found: <path>`` or ``<what> <path> is not valid TOML: <why>``.
+    """
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+        raise ConfigError(f"{what} not found: {path}")
     try:
-        raw = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(f"config file {path} is not valid TOML: {err}") from None
-    return check_config_dict(raw, f"config file {path}")
+        raise ConfigError(f"{what} {path} is not valid TOML: {err}") from None
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """Read and check a TOML run file; returns its config dict."""
+    return check_config_dict(read_toml(path, "config file"), f"config file {path}")
 
 
 def make_config(

@@ -42,19 +42,14 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import sys
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..engine.config import TrainOptions, check_config_dict, merge_config_dicts
+from ..engine.config import TrainOptions, check_config_dict, merge_config_dicts, read_toml
 from ..errors import ConfigError
 from ..kinds import KINDS
 from ..options import option_fields
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 _TRAIN_FIELDS = tuple(option_fields(TrainOptions))
 _SCALARS = ("seed", "folds", "root")
@@ -264,10 +259,4 @@ def _zip_groups(raw: Any, paths: dict[str, str], lists: dict[str, list], source:
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read a sweep spec file."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"sweep spec not found: {path}")
-    try:
-        raw = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(f"sweep spec {path} is not valid TOML: {err}") from None
-    return parse_sweep(raw, str(path), name=path.stem)
+    return parse_sweep(read_toml(path, "sweep spec"), str(path), name=path.stem)

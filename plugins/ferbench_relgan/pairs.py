@@ -166,11 +166,7 @@ def random_views(n: int, generator: torch.Generator) -> list[View]:
 def augment(x: torch.Tensor, size: int, views: Sequence[View]) -> torch.Tensor:
     """[N, C, H, W] -> [N, C, size, size]: resize to size*17/16, cut a size x size crop (centre or a
     corner), rotate, flip (per ``views[i]``). ``View()`` gives the evaluation view of ``networks.fit_to``."""
-    m = size // 32
-    big = F.interpolate(x.float(), size=(size + 2 * m, size + 2 * m), mode="bilinear", align_corners=False, antialias=True)
-    offsets = {"center": (m, m), "tl": (0, 0), "tr": (0, 2 * m), "bl": (2 * m, 0), "br": (2 * m, 2 * m)}
-    out = torch.stack([img[:, top : top + size, left : left + size]
-                       for img, (top, left) in zip(big, (offsets[v.crop] for v in views))])
+    out = torch.stack([img for img, _ in _crops(x, size, views)])
     # one rotation call per angle (not per image): the same result, a fraction of the time
     for angle in sorted({v.angle for v in views if v.angle}):
         idx = [i for i, v in enumerate(views) if v.angle == angle]
@@ -179,3 +175,26 @@ def augment(x: torch.Tensor, size: int, views: Sequence[View]) -> torch.Tensor:
     if flips:
         out[flips] = TF.horizontal_flip(out[flips])
     return out
+
+
+def _crops(x: torch.Tensor, size: int, views: Sequence[View]):
+    """(crop [C, size, size], view) per image: resized to size*17/16, then the view's crop."""
+    m = size // 32
+    big = F.interpolate(x.float(), size=(size + 2 * m, size + 2 * m), mode="bilinear", align_corners=False, antialias=True)
+    offsets = {"center": (m, m), "tl": (0, 0), "tr": (0, 2 * m), "bl": (2 * m, 0), "br": (2 * m, 2 * m)}
+    for img, view in zip(big, views):
+        top, left = offsets[view.crop]
+        yield img[:, top : top + size, left : left + size], view
+
+
+def augment_per_image(x: torch.Tensor, size: int, views: Sequence[View]) -> torch.Tensor:
+    """:func:`augment` image by image (one rotation call per image): the reference it must equal
+    (tests) and the slower implementation it replaced (``benchmarks/relgan_augment_speed.py``)."""
+    out = []
+    for img, view in _crops(x, size, views):
+        if view.angle:
+            img = TF.rotate(img, view.angle, interpolation=InterpolationMode.BILINEAR)
+        if view.flip:
+            img = TF.horizontal_flip(img)
+        out.append(img)
+    return torch.stack(out)

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from ferbench.engine.config import (check_config_dict, config_dict_from_record, config_from_dict, load_config_file,
-                                    make_config, merge_config_dicts)
+                                    make_config, merge_config_dicts, read_toml)
 from ferbench.errors import ConfigError, OptionError
 
 
@@ -75,12 +75,15 @@ def test_record_config_round_trips_to_the_same_hash():
 
 
 def test_config_file_errors(tmp_path):
-    with pytest.raises(ConfigError, match="not found"):
+    with pytest.raises(ConfigError, match="config file not found"):
         load_config_file(tmp_path / "none.toml")
     bad = tmp_path / "bad.toml"
     bad.write_text("seed = \n")
-    with pytest.raises(ConfigError, match="not valid TOML"):
+    with pytest.raises(ConfigError, match="config file .* is not valid TOML"):
         load_config_file(bad)
+    bad.write_bytes(b"\xff\xfe")
+    with pytest.raises(ConfigError, match="claims file .* is not valid TOML"):
+        read_toml(bad, "claims file")
 
 
 @pytest.mark.parametrize("toml,needle", [
