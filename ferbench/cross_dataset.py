@@ -37,7 +37,7 @@ from .data.protocols import make_folds
 from .datasets.adapters.layout import canonical
 from .engine.assemble import component_label, resolve
 from .engine.config import make_config
-from .engine.runner import load_manifest, versions
+from .engine.plan import load_manifest, versions
 from .errors import FerbenchError
 from .fileio import atomic_write_json, write_csv
 from .metrics import classification_metrics, save_confusion_png

@@ -17,7 +17,8 @@ from typing import Callable, Sequence
 
 from .. import __version__
 from ..engine.config import config_dict_from_record, config_from_dict
-from ..engine.runner import Runner, versions
+from ..engine.plan import versions
+from ..engine.runner import Runner
 from ..engine.trainer import load_checkpoint
 from ..errors import FerbenchError
 from ..kinds import KINDS

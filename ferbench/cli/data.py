@@ -22,7 +22,7 @@ def _dataset_options(args: argparse.Namespace, spec):
 def _dataset_manifest(args: argparse.Namespace):
     from ..engine.assemble import resolve
     from ..engine.config import make_config
-    from ..engine.runner import load_manifest
+    from ..engine.plan import load_manifest
     from .components import registry
 
     opts = {"dataset": parse_key_values(args.dataset_opt or [], flag="--dataset-opt")}

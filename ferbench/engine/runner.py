@@ -27,38 +27,37 @@ Public surface for sweeps, claims and benchmarks: :meth:`Runner.dataset`,
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import platform
 import socket
 import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal, Protocol
 
-import numpy as np
 import torch
 from tabulate import tabulate
 
-from .. import __version__
 from ..components import Evaluation, FoldReport, Stage
 from ..data.disk_cache import CacheInfo
 from ..data.loading import FERDataset, InputCache
 from ..data.memory_cache import memory_budget
 from ..data.manifest import Manifest
-from ..data.protocols import Fold, make_folds, protocol_name
+from ..data.protocols import Fold, protocol_name
 from ..errors import DuplicateRecordError, FerbenchError
 from ..fileio import atomic_write_json, write_csv
 from ..kinds import STAGE_KINDS
-from ..metrics import count_parameters, format_mean_std, macs_of, save_confusion_png, summarize, throughput
+from ..metrics import save_confusion_png
 from ..options import options_to_dict, stable_hash
 from ..plugins import Registry
 from ..results import FoldRecord, ResultsStore
-from .assemble import FERModel, Resolved, assemble, build_input, dummy_input, resolve
+from .assemble import FERModel, assemble
 from .config import RunConfig
+from .cost import model_cost
 from .distributed import broadcast_object, context_from_env, is_active
 from .input_check import check_samples
 from .locks import fold_lock
+from .plan import RunPlan, versions
 from .probes import identity_probe
+from .run_result import FoldOutcome, RunResult, summary_table
 from .trainer import (EpochCallback, FoldTrainer, evaluate_model, load_checkpoint, make_loader, metrics_of,
                       resolve_device, stage_path)
 
@@ -69,116 +68,6 @@ class RecordSink(Protocol):
     def completed_folds(self, config_hash: str, seed: int | None = None) -> set[int]: ...
 
     def add(self, record: FoldRecord, *, replace: bool = False) -> Any: ...
-
-
-@dataclasses.dataclass
-class FoldOutcome:
-    """One scored fold.
-
-    Attributes:
-        fold: fold index.
-        metrics: what the record stores under ``metrics``.
-        selection: ``"last"`` or ``"best-val"``.
-        predictions_csv: per-sample predictions of the test fold.
-        confusion_png: the fold's confusion matrix.
-        evaluation: the test fold's predictions with the aggregator's extras.
-        record: the record written for the fold.
-    """
-
-    fold: int
-    metrics: dict[str, Any]
-    selection: str
-    predictions_csv: Path
-    confusion_png: Path
-    evaluation: Evaluation | None = None
-    record: FoldRecord | None = None
-
-
-@dataclasses.dataclass
-class RunResult:
-    run_id: str
-    config_hash: str
-    combination: str
-    dataset: str
-    protocol: str
-    folds: list[FoldOutcome]
-    skipped: list[int]
-    setup: str = ""
-    failures: list[dict[str, str]] = dataclasses.field(default_factory=list)
-
-
-def load_manifest(config: RunConfig, resolved: Resolved) -> Manifest:
-    """Build the dataset adapter and return its manifest."""
-    spec = resolved.specs["dataset"]
-    root = Path(config.root).expanduser() if config.root else None
-    adapter = spec.factory(resolved.options["dataset"], root, Path(config.cache_dir).expanduser())
-    manifest = adapter.manifest()
-    if not manifest.samples:
-        raise FerbenchError(f"dataset '{spec.name}' has no samples (root {root}); check the path and layout")
-    return manifest
-
-
-def versions(registry: Registry) -> dict[str, Any]:
-    """ferbench, Python, torch, numpy and plugin versions (stored with every record)."""
-    return {
-        "ferbench": __version__,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "plugins": {p.name: p.version for p in registry.plugins.values() if not p.broken},
-    }
-
-
-class RunPlan:
-    """What a run will do, checked before any training and without touching a device.
-
-    Resolves the components, builds the input, loads the manifest, checks the
-    combination on a dummy batch and computes the folds and the config hash. A
-    sweep driver builds one per expanded run (on a login node, say) to fail early
-    and to see which folds are recorded; :class:`Runner` adds the training.
-    """
-
-    def __init__(self, config: RunConfig, registry: Registry, *, manifest: Manifest | None = None) -> None:
-        self.config = config
-        self.registry = registry
-        self.resolved = resolve(config, registry)
-        self.input = build_input(self.resolved)
-        self.config_hash = config.config_hash(self.resolved.options_dict(runtime=False))
-        self.combination = self.resolved.combination
-        self.dataset_label = self.resolved.label("dataset")
-        self.output_dir = Path(config.output_dir).expanduser()
-        self.cache_dir = Path(config.cache_dir).expanduser()
-        self.manifest = manifest if manifest is not None else load_manifest(config, self.resolved)
-        # Fail before any training when the combination cannot work.
-        assemble(self.resolved, self.input.signature, self.manifest, self.cache_dir)
-        self.folds = make_folds(self.manifest, seed=config.seed, val_fraction=config.train.val_fraction)
-        if config.folds is not None:
-            bad = [f for f in config.folds if not 0 <= f < len(self.folds)]
-            if bad:
-                raise FerbenchError(
-                    f"--folds {','.join(map(str, bad))} out of range: dataset '{self.manifest.dataset}' has "
-                    f"{len(self.folds)} folds (0..{len(self.folds) - 1})"
-                )
-
-    @property
-    def protocol(self) -> str:
-        """The protocol as records store it (``"5-fold subject-independent"``)."""
-        return protocol_name(self.manifest)
-
-    @property
-    def run_dir(self) -> Path:
-        """``<output_dir>/runs/<config hash>``: ``fold<k>/`` (checkpoints, ``confusion.png``,
-        ``predictions.csv``, ``fold.json`` with the fold's sample ids) and ``failures.json``."""
-        return self.output_dir / "runs" / self.config_hash
-
-    @property
-    def store_path(self) -> Path:
-        return self.output_dir / "results.sqlite"
-
-    @property
-    def fold_indices(self) -> list[int]:
-        """The folds this run trains: ``config.folds`` or all."""
-        return list(self.config.folds) if self.config.folds is not None else list(range(len(self.folds)))
 
 
 class Runner(RunPlan):
@@ -432,7 +321,7 @@ class Runner(RunPlan):
         evaluation = trainer.evaluate(test_loader)
         eval_s = time.perf_counter() - t_eval
         metrics = metrics_of(evaluation, num_classes).to_dict()
-        metrics.update(self._cost(trainer))
+        metrics.update(model_cost(trainer.model, self.input.signature, self.config.train.batch_size, self.device))
         metrics.update(epochs=options.epochs, selected_epoch=training.selected_epoch,
                        final_train_loss=training.history[-1]["loss"] if training.history else None,
                        n_scored=len(test_ids), n_left_out=len(fold.test) - len(test_ids))
@@ -487,44 +376,9 @@ class Runner(RunPlan):
         subjects = [self.manifest.samples[int(i)].subject for i in evaluation.indices]
         return identity_probe(evaluation.embeddings, subjects, seed=self.config.seed)
 
-    def _cost(self, trainer: FoldTrainer) -> dict[str, float]:
-        """Parameters (backbone + aggregator: what runs at test time), MACs per
-        sample and forward throughput on a batch of the configured size."""
-        model = trainer.model
-        model.eval()
-        device = self.device
-        sig = self.input.signature
-        x1, side1 = dummy_input(sig, batch=1)
-        macs = macs_of(lambda: model(x1.to(device), {k: v.to(device) for k, v in side1.items()}))
-        b = self.config.train.batch_size
-        xb, sideb = dummy_input(sig, batch=b)
-        xb, sideb = xb.to(device), {k: v.to(device) for k, v in sideb.items()}
-        with torch.no_grad():
-            speed = throughput(lambda: model(xb, sideb), n_samples=b, n_frames=b * sig.frames, warmup=1, repeats=2)
-        return {
-            "params": count_parameters(model),
-            "macs": macs,
-            "samples_per_s": speed["samples_per_s"],
-            "frames_per_s": speed["frames_per_s"],
-        }
-
     def _write_predictions(self, path: Path, evaluation: Evaluation) -> Path:
         samples = self.manifest.samples
         rows = ([samples[i].id, label, pred, *(f"{p:.5f}" for p in probs)]
                 for i, label, pred, probs in zip(evaluation.indices, evaluation.labels, evaluation.predictions,
                                                   evaluation.probs))
         return write_csv(path, ["sample_id", "label", "prediction", *(f"p_{c}" for c in self.manifest.classes)], rows)
-
-
-def summary_table(result: RunResult) -> str:
-    """Per-fold table plus a mean ± std line."""
-    rows = [
-        [o.fold, f"{o.metrics['war']:.2f}", f"{o.metrics['uar']:.2f}", f"{o.metrics['macro_f1']:.2f}", o.selection]
-        for o in result.folds
-    ]
-    n = len(result.folds)
-    agg = [format_mean_std(*summarize([o.metrics[m] for o in result.folds]), n) for m in ("war", "uar", "macro_f1")]
-    rows.append(["mean ± std", *agg, ""])
-    setup = f"; training: {result.setup}" if result.setup else ""
-    title = f"{result.combination} on {result.dataset} ({result.protocol}{setup}), run {result.run_id}"
-    return title + "\n" + tabulate(rows, headers=["fold", "WAR %", "UAR %", "macro-F1 %", "checkpoint"], tablefmt="github")

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from tabulate import tabulate
 
 from ..engine.config import config_from_dict, merge_config_dicts
-from ..engine.runner import RunPlan, versions
+from ..engine.plan import RunPlan, versions
 from ..errors import ConfigError, FerbenchError
 from ..metrics import format_mean_std, summarize
 from ..plugins import Registry

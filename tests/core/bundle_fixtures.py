@@ -6,7 +6,8 @@ import dataclasses
 from pathlib import Path
 
 from ferbench.engine.config import make_config
-from ferbench.engine.runner import Runner, RunResult
+from ferbench.engine.run_result import RunResult
+from ferbench.engine.runner import Runner
 from ferbench.plugins import Registry
 
 #: small synthetic-ckplus (8 classes with contempt) and synthetic-mmi (7 classes) presets
