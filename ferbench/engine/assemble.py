@@ -195,7 +195,17 @@ def assemble(resolved: Resolved, signature: InputSignature, manifest: Manifest,
                 f"{kind} '{s[kind].name}' cannot work with {_names(resolved, 'input', 'backbone', 'aggregator')}: {err}"
             ) from None
         _check_protocol(resolved, kind, auxiliary[kind])
+    _check_combination({"backbone": backbone, "aggregator": aggregator, **auxiliary})
     return Assembled(model=model, auxiliary=auxiliary, context=ctx)
+
+
+def _check_combination(built: dict[str, Any]) -> None:
+    """Let each component that defines ``check_combination(components)`` look at the others (kind ->
+    built component) and refuse the run before any training with an IncompatibleCombinationError."""
+    for component in built.values():
+        check = getattr(component, "check_combination", None)
+        if callable(check):
+            check(built)
 
 
 def _check_requirements(resolved: Resolved, built: dict[str, Any]) -> None:

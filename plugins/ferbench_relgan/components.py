@@ -4,6 +4,7 @@ disentangler ``relgan`` (REL-GAN pre-training as a cached stage, then G_es loade
 from __future__ import annotations
 
 import uuid
+from typing import Any, Mapping
 
 import torch
 from torch import nn
@@ -144,8 +145,15 @@ class RelGAN(Disentangler):
     def generator(self) -> Generator:
         return self.__dict__["generator"]
 
+    def check_combination(self, components: Mapping[str, Any]) -> None:
+        """Refuse, before any training, a backbone that is not the same G_es, frozen (ferbench's optional
+        component check, docs/hooks.md)."""
+        self._checked_backbone(components.get("backbone"))
+
     def _backbone(self, ctx: StageContext) -> RelGANEncoderBackbone:
-        backbone = getattr(ctx.model, "backbone", None)
+        return self._checked_backbone(getattr(ctx.model, "backbone", None))
+
+    def _checked_backbone(self, backbone: Any) -> RelGANEncoderBackbone:
         name = type(backbone).__name__
         if not isinstance(backbone, RelGANEncoderBackbone) or not backbone.frozen_by_stage:
             what = "relgan-cnn (trained end to end)" if isinstance(backbone, RelGANEncoderBackbone) else name

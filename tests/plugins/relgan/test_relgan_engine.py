@@ -10,6 +10,7 @@ import torch
 
 from ferbench.engine.assemble import assemble, resolve
 from ferbench.engine.config import make_config
+from ferbench.engine.plan import RunPlan
 from ferbench.engine.runner import Runner
 from ferbench.errors import IncompatibleCombinationError
 from ferbench_relgan.pairs import FrameBank, PairSampler
@@ -86,11 +87,11 @@ def test_disentangler_alone_brings_encoder_and_mlp_and_runs(registry, dirs):
         "rgb-peak+relgan-encoder+mean+relgan+none"
 
 
-def test_mismatched_architecture_is_one_clear_error(registry, dirs):
+def test_mismatched_architecture_is_one_clear_error_before_any_training(registry, dirs):
     config = _config(dirs)
     config.components["backbone"] = type(config.components["backbone"])("relgan-encoder", {"base_channels": "8", "image_size": "32"})
     with pytest.raises(IncompatibleCombinationError, match="different G_es"):
-        _run(registry, config)
+        RunPlan(config, registry)  # what a sweep or claim checks at expansion time (the component's check_combination)
 
 
 def test_synthfer_pairs_have_target_identity_and_source_expression(registry, dirs):
