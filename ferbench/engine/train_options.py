@@ -139,5 +139,5 @@ class TrainOptions:
 
 def train_setup(train: TrainOptions) -> str:
     """Training options that differ from the defaults, runtime ones left out: ``"epochs=2, lr=0.0001"``."""
-    chosen, defaults = options_to_dict(train, runtime=False), options_to_dict(TrainOptions(), runtime=False)
+    chosen, defaults = options_to_dict(train, runtime=False), options_to_dict(TrainOptions())
     return ", ".join(f"{k}={v}" for k, v in chosen.items() if v != defaults[k])

@@ -42,6 +42,15 @@ def test_run_writes_records_confusion_and_predictions(registry, dirs):
     assert recs[0].selection == "last"
 
 
+def test_identity_probe_is_recorded_and_named_in_the_setup(registry, dirs):
+    """identity_probe was added after records existed (ADDED_LATER): off, the hash is the old one; on, it is a
+    setup like any other and the fold record carries the probe."""
+    off, on = _config(dirs, folds=(0,)), _config(dirs, train={"identity_probe": True}, folds=(0,))
+    assert off.to_dict()["setup"] == "epochs=2" and on.to_dict()["setup"] == "epochs=2, identity_probe=True"
+    metrics = _run(registry, on).folds[0].metrics
+    assert 0 <= metrics["identity_probe"] <= 100 and 0 < metrics["identity_probe_chance"] <= 100
+
+
 def test_same_seed_same_metrics(registry, dirs, tmp_path):
     a = _run(registry, _config(dirs, folds=(1,)))
     b = _run(registry, _config({**dirs, "output_dir": str(tmp_path / "other")}, folds=(1,)))
